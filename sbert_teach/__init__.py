@@ -1,0 +1,37 @@
+"""sbert_teach: the working code behind the *sbert-teach* book.
+
+Where things live (one job per module):
+
+==================  ==========================================================
+``resources``       hub vs packaged models/data, scales, ``fetch_resources``
+``data``            NLI, STS, triplets, collators with dynamic padding
+``pooling``         CLS / mean / max pooling with masks
+``encoder``         :class:`SentenceEncoder` and its smart-batching ``encode``
+``models``          ``get_model("reference" | "untuned" | path)``
+``objectives``      softmax, regression, triplet, MNR, batch-hard losses
+``training``        **the training loop**: :func:`train`
+``evaluation``      STS Spearman, similarity matrix, semantic search
+``persistence``     save/load in the sentence-transformers format
+``recipes``         one-call runs used by the CLI and the chapters
+==================  ==========================================================
+"""
+
+__version__ = "0.1.0"
+
+from .data import NLI_LABELS, TextColumnsCollator, load_nli, load_sts, nli_triplets, pairs_dataset
+from .encoder import SentenceEncoder
+from .evaluation import cosine_similarity_matrix, evaluate_sts, nli_accuracy, search, semantic_search, similarity_matrix
+from .models import build_untuned_encoder, get_model
+from .objectives import OBJECTIVES, make_objective
+from .persistence import load_encoder, save_encoder
+from .pooling import cls_pooling, max_pooling, mean_pooling, pool
+from .resources import fetch_resources, get_profile, get_scale
+from .training import TrainConfig, TrainResult, train
+
+__all__ = [
+    "NLI_LABELS", "TextColumnsCollator", "load_nli", "load_sts", "nli_triplets", "pairs_dataset",
+    "SentenceEncoder", "cosine_similarity_matrix", "evaluate_sts", "nli_accuracy", "search", "semantic_search",
+    "similarity_matrix", "build_untuned_encoder", "get_model", "OBJECTIVES", "make_objective", "load_encoder",
+    "save_encoder", "cls_pooling", "max_pooling", "mean_pooling", "pool", "fetch_resources", "get_profile",
+    "get_scale", "TrainConfig", "TrainResult", "train",
+]

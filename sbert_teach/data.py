@@ -1,0 +1,281 @@
+"""Data: NLI pairs, STS pairs scored 0..1, NLI triplets, and collators (chapters 4-6).
+
+Every loader returns a :class:`datasets.Dataset` with fixed column names and
+*counts* every row it drops. The counts are logged as a warning and kept in
+:data:`LAST_REPORTS` (and returned with ``return_report=True``), so nothing
+disappears silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import random
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+
+import torch
+
+from . import resources
+from .validation import check_choice, check_labels, check_same_length, check_sentences
+
+log = logging.getLogger("sbert_teach")
+
+#: Our label order. Sources are mapped onto it by *name*, never by position
+#: (HF SNLI uses entailment=0, the old AllNLI script used contradiction=0).
+NLI_LABELS = ("entailment", "neutral", "contradiction")
+
+
+@dataclass
+class LoadReport:
+    """What a loader read, kept and dropped (with a reason for each drop)."""
+
+    source: str
+    read: int = 0
+    kept: int = 0
+    dropped: Counter = field(default_factory=Counter)
+
+    def drop(self, reason: str) -> None:
+        self.dropped[reason] += 1
+
+    def __str__(self) -> str:
+        why = ", ".join(f"{n} {r}" for r, n in self.dropped.most_common()) or "none"
+        return f"{self.source}: read {self.read}, kept {self.kept}, dropped {sum(self.dropped.values())} ({why})"
+
+
+#: The most recent report of each loader, by source name.
+LAST_REPORTS: "OrderedDict[str, LoadReport]" = OrderedDict()
+
+
+def _finish(report: LoadReport):
+    LAST_REPORTS[report.source] = report
+    if report.dropped:
+        log.warning("%s", report)
+    else:
+        log.info("%s", report)
+
+
+def _clean_text(value) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip()
+
+
+# ----------------------------------------------------------------------------
+# NLI
+
+def _label_index(value, names: list[str] | None) -> int | None:
+    """Map a raw label (name or index into ``names``) to our order; None if unusable."""
+    if isinstance(value, str):
+        name = value.strip().lower()
+    elif isinstance(value, int) and not isinstance(value, bool) and names is not None and 0 <= value < len(names):
+        name = names[value]
+    else:
+        return None
+    return NLI_LABELS.index(name) if name in NLI_LABELS else None
+
+
+def nli_from_records(records, source: str = "records", label_names: list[str] | None = None, limit: int | None = None):
+    """Build an NLI dataset from dicts with ``sentence1``/``premise``, ``sentence2``/``hypothesis``
+    and ``gold_label``/``label``. Rows with a missing sentence or unknown label
+    (SNLI's ``-`` and ``-1``) are dropped and counted.
+    """
+    from datasets import Dataset
+
+    report = LoadReport(source)
+    cols = {"sentence1": [], "sentence2": [], "label": []}
+    for rec in records:
+        if limit is not None and report.kept >= limit:
+            break
+        report.read += 1
+        if not isinstance(rec, dict):
+            report.drop("not a record")
+            continue
+        s1 = _clean_text(rec.get("sentence1", rec.get("premise")))
+        s2 = _clean_text(rec.get("sentence2", rec.get("hypothesis")))
+        label = _label_index(rec.get("gold_label", rec.get("label")), label_names)
+        if s1 is None or s2 is None:
+            report.drop("empty or non-text sentence")
+        elif label is None:
+            report.drop("no gold label")
+        else:
+            cols["sentence1"].append(s1)
+            cols["sentence2"].append(s2)
+            cols["label"].append(label)
+            report.kept += 1
+    _finish(report)
+    return Dataset.from_dict(cols), report
+
+
+def _iter_jsonl(path, report_errors: Counter):
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                report_errors["malformed JSON line"] += 1
+                yield None
+
+
+def load_nli(split: str = "train", resources_profile=None, limit: int | None = None, return_report: bool = False):
+    """NLI sentence pairs with integer labels in :data:`NLI_LABELS` order.
+
+    Columns: ``sentence1`` (premise), ``sentence2`` (hypothesis), ``label``.
+
+    * packaged: SNLI ``train`` (first 100k lines) or ``test``;
+    * hub: SNLI + MultiNLI (``validation_matched`` for MNLI's ``test``), label -1 dropped.
+    """
+    from datasets import concatenate_datasets, load_dataset
+
+    profile = resources.get_profile(resources_profile)
+    check_choice(split, ("train", "test"), "NLI split")
+    parts, reports = [], []
+    for source in profile.nli:
+        remaining = None if limit is None else limit - sum(len(p) for p in parts)
+        if remaining is not None and remaining <= 0:
+            break
+        if source == "packaged:snli":
+            bad = Counter()
+            ds, rep = nli_from_records(
+                _iter_jsonl(resources.packaged_snli_path(split), bad), f"snli-{split} (packaged)", limit=remaining
+            )
+            rep.dropped.update(bad)
+        else:
+            hub_split = "validation_matched" if (source.endswith("multi_nli") and split == "test") else split
+            raw = load_dataset(source, split=hub_split)
+            names = raw.features["label"].names  # read, not assumed
+            ds, rep = nli_from_records(raw, f"{source}-{hub_split}", label_names=names, limit=remaining)
+        parts.append(ds)
+        reports.append(rep)
+    ds = parts[0] if len(parts) == 1 else concatenate_datasets(parts)
+    return (ds, reports) if return_report else ds
+
+
+def nli_triplets(nli, seed: int | None = None, return_report: bool = False):
+    """(anchor, positive, negative) = (premise, an entailed hypothesis, a contradicting one).
+
+    One triplet per premise that has both; premises lacking either are counted.
+    """
+    from datasets import Dataset
+
+    by_premise: dict[str, dict[int, list[str]]] = OrderedDict()
+    for s1, s2, y in zip(nli["sentence1"], nli["sentence2"], nli["label"]):
+        by_premise.setdefault(s1, {0: [], 2: []})
+        if y in (0, 2):
+            by_premise[s1][y].append(s2)
+    rng = random.Random(seed)
+    report = LoadReport("nli-triplets", read=len(by_premise))
+    cols = {"anchor": [], "positive": [], "negative": []}
+    for premise, hyps in by_premise.items():
+        if not hyps[0] or not hyps[2]:
+            report.drop("premise without both an entailment and a contradiction")
+            continue
+        pos = hyps[0][0] if seed is None else rng.choice(hyps[0])
+        neg = hyps[2][0] if seed is None else rng.choice(hyps[2])
+        cols["anchor"].append(premise)
+        cols["positive"].append(pos)
+        cols["negative"].append(neg)
+        report.kept += 1
+    _finish(report)
+    ds = Dataset.from_dict(cols)
+    return (ds, report) if return_report else ds
+
+
+# ----------------------------------------------------------------------------
+# STS
+
+def sts_from_rows(rows, source: str = "rows", score_max: float = 5.0):
+    """Build an STS dataset from ``(sentence1, sentence2, score)`` rows, scaling scores to 0..1."""
+    from datasets import Dataset
+
+    report = LoadReport(source)
+    cols = {"sentence1": [], "sentence2": [], "score": []}
+    for row in rows:
+        report.read += 1
+        try:
+            s1, s2, score = row
+            score = float(score)
+        except (TypeError, ValueError):
+            report.drop("malformed row")
+            continue
+        s1, s2 = _clean_text(s1), _clean_text(s2)
+        if s1 is None or s2 is None:
+            report.drop("empty or non-text sentence")
+        elif not 0.0 <= score <= score_max:
+            report.drop(f"score outside 0..{score_max:g}")
+        else:
+            cols["sentence1"].append(s1)
+            cols["sentence2"].append(s2)
+            cols["score"].append(score / score_max)
+            report.kept += 1
+    _finish(report)
+    return Dataset.from_dict(cols), report
+
+
+def _packaged_sts_rows(path):
+    # genre, source, year, id, score, s1, s2 [, extra columns on some lines]
+    with open(path, encoding="utf-8", newline="") as f:
+        for fields in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+            yield (fields[5], fields[6], fields[4]) if len(fields) >= 7 else None
+
+
+def load_sts(split: str = "test", resources_profile=None, limit: int | None = None, return_report: bool = False):
+    """STS Benchmark pairs. Columns: ``sentence1``, ``sentence2``, ``score`` in 0..1 (gold/5)."""
+    from datasets import load_dataset
+
+    profile = resources.get_profile(resources_profile)
+    check_choice(split, ("train", "dev", "test"), "STS split")
+    if profile.sts == "packaged:stsb":
+        ds, report = sts_from_rows(_packaged_sts_rows(resources.packaged_sts_path(split)), f"stsb-{split} (packaged)")
+    else:
+        raw = load_dataset(profile.sts, split="validation" if split == "dev" else split)
+        # this hub copy is already divided by 5
+        ds, report = sts_from_rows(zip(raw["sentence1"], raw["sentence2"], raw["score"]), f"{profile.sts}-{split}", 1.0)
+    if limit is not None:
+        ds = ds.select(range(min(limit, len(ds))))
+    return (ds, report) if return_report else ds
+
+
+def pairs_dataset(sentences1, sentences2, labels, num_labels: int | None = None):
+    """Your own pairs as a dataset, checked. ``num_labels`` set: class labels; else float scores."""
+    from datasets import Dataset
+
+    check_same_length(sentences1=sentences1, sentences2=sentences2, labels=labels)
+    s1 = check_sentences(sentences1, "sentences1")
+    s2 = check_sentences(sentences2, "sentences2")
+    if num_labels is not None:
+        return Dataset.from_dict({"sentence1": s1, "sentence2": s2, "label": check_labels(labels, num_labels)})
+    return Dataset.from_dict({"sentence1": s1, "sentence2": s2, "score": [float(x) for x in labels]})
+
+
+# ----------------------------------------------------------------------------
+# Collators: tokenise each text column and pad to the longest in *this* batch.
+
+class TextColumnsCollator:
+    """Turn a list of rows into ``(features_per_column, labels)`` with dynamic padding.
+
+    ``features_per_column`` is a list with one tokenizer output per text column
+    (e.g. ``[premises, hypotheses]``), each padded only as far as its own
+    longest sentence, which is what makes small batches cheap.
+    """
+
+    def __init__(self, tokenizer, text_columns, label_column=None, label_dtype=torch.long, max_length: int = 128):
+        self.tokenizer = tokenizer
+        self.text_columns = list(text_columns)
+        self.label_column = label_column
+        self.label_dtype = label_dtype
+        self.max_length = max_length
+
+    def __call__(self, rows):
+        features = [
+            self.tokenizer(
+                [row[c] for row in rows], padding=True, truncation=True,
+                max_length=self.max_length, return_tensors="pt",
+            )
+            for c in self.text_columns
+        ]
+        labels = None
+        if self.label_column is not None:
+            labels = torch.tensor([row[self.label_column] for row in rows], dtype=self.label_dtype)
+        return features, labels

@@ -1,0 +1,49 @@
+"""Training objectives (chapters 4-6 and 8).
+
+Each objective is an ``nn.Module`` wrapping a :class:`~sbert_teach.encoder.SentenceEncoder`
+plus a *pure* function ``*_loss_from_embeddings`` that takes plain tensors,
+so the maths can be checked with hand-made vectors.
+
+==============  ==========================================  ===================
+name            data shape                                  module
+==============  ==========================================  ===================
+``softmax``     (sentence1, sentence2) + class label        :mod:`.softmax`
+``regression``  (sentence1, sentence2) + score in 0..1      :mod:`.regression`
+``triplet``     (anchor, positive, negative)                :mod:`.triplet`
+``mnr``         (anchor, positive[, negative]), no label    :mod:`.mnr`
+``batch_hard``  (sentence) + class label                    :mod:`.batch_hard`
+==============  ==========================================  ===================
+"""
+
+from __future__ import annotations
+
+from ..validation import check_choice
+from .batch_hard import BatchHardTripletObjective, batch_hard_triplet_loss_from_embeddings
+from .mnr import MultipleNegativesRankingObjective, mnr_loss_from_embeddings
+from .regression import RegressionObjective, regression_loss_from_embeddings
+from .softmax import CONCATENATION_PARTS, SoftmaxObjective, softmax_features, softmax_loss_from_embeddings
+from .triplet import TRIPLET_DISTANCES, TripletObjective, triplet_loss_from_embeddings
+
+OBJECTIVES = {
+    "softmax": SoftmaxObjective,
+    "regression": RegressionObjective,
+    "triplet": TripletObjective,
+    "mnr": MultipleNegativesRankingObjective,
+    "batch_hard": BatchHardTripletObjective,
+}
+
+
+def make_objective(name: str, encoder, **kwargs):
+    """Build an objective by name around ``encoder``."""
+    check_choice(name, OBJECTIVES, "objective")
+    return OBJECTIVES[name](encoder, **kwargs)
+
+
+__all__ = [
+    "OBJECTIVES", "make_objective", "CONCATENATION_PARTS", "TRIPLET_DISTANCES",
+    "SoftmaxObjective", "softmax_features", "softmax_loss_from_embeddings",
+    "RegressionObjective", "regression_loss_from_embeddings",
+    "TripletObjective", "triplet_loss_from_embeddings",
+    "MultipleNegativesRankingObjective", "mnr_loss_from_embeddings",
+    "BatchHardTripletObjective", "batch_hard_triplet_loss_from_embeddings",
+]
