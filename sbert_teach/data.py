@@ -160,7 +160,7 @@ def nli_triplets(nli, seed: int | None = None, return_report: bool = False):
     from datasets import Dataset
 
     by_premise: dict[str, dict[int, list[str]]] = OrderedDict()
-    for s1, s2, y in zip(nli["sentence1"], nli["sentence2"], nli["label"]):
+    for s1, s2, y in zip(list(nli["sentence1"]), list(nli["sentence2"]), list(nli["label"])):
         by_premise.setdefault(s1, {0: [], 2: []})
         if y in (0, 2):
             by_premise[s1][y].append(s2)

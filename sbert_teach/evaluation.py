@@ -52,7 +52,7 @@ def evaluate_sts(encoder, dataset, batch_size: int = 64) -> dict[str, float]:
     ``pearson_cosine`` and ``n``.
     """
     predicted = sts_scores(encoder, dataset["sentence1"], dataset["sentence2"], batch_size)
-    corr = correlations(predicted, dataset["score"])
+    corr = correlations(predicted, list(dataset["score"]))
     return {"spearman_cosine": corr["spearman"], "pearson_cosine": corr["pearson"], "n": len(predicted)}
 
 

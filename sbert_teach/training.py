@@ -35,6 +35,7 @@ class TrainConfig:
     max_steps: int | None = None  # stop early; None = full epochs
     weight_decay: float = 0.01
     max_grad_norm: float = 1.0
+    head_learning_rate: float | None = None  # the objective's own layers (e.g. softmax classifier); None: same
     mixed_precision: str = "auto"  # "auto" (bf16/fp16 on CUDA, off on CPU), "bf16", "fp16", "off"
     eval_every: int | None = None
     seed: int = 42
@@ -92,12 +93,22 @@ def warmup_linear_schedule(optimizer, warmup_steps: int, total_steps: int):
 
 
 def make_optimizer(model, config: TrainConfig, device: torch.device):
-    """AdamW without weight decay on biases and LayerNorm weights; fused kernel when available."""
-    decay, no_decay = [], []
+    """AdamW without weight decay on biases and LayerNorm weights; fused kernel when available.
+
+    The objective's own layers (a freshly initialised classifier head) may get
+    ``head_learning_rate``: a random head sends random gradients into the
+    encoder until it has learned something, so letting it learn faster first
+    distorts the encoder less.
+    """
+    groups = {}
     for name, p in model.named_parameters():
-        if p.requires_grad:
-            (no_decay if p.ndim < 2 else decay).append(p)
-    groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        if not p.requires_grad:
+            continue
+        is_head = not name.startswith("encoder.")
+        lr = config.head_learning_rate if (is_head and config.head_learning_rate) else config.learning_rate
+        decay = config.weight_decay if p.ndim >= 2 else 0.0
+        groups.setdefault((lr, decay), []).append(p)
+    groups = [{"params": ps, "lr": lr, "weight_decay": wd} for (lr, wd), ps in groups.items()]
     try:
         return torch.optim.AdamW(groups, lr=config.learning_rate, fused=True)
     except (RuntimeError, TypeError):  # fused not supported for this device/dtype

@@ -1,0 +1,63 @@
+import pytest
+import torch
+
+from sbert_teach import data
+from sbert_teach.data import NLI_LABELS, TextColumnsCollator, load_nli, load_sts, nli_from_records, nli_triplets
+
+
+@pytest.mark.parametrize("split,rows", [("train", 5749), ("dev", 1500), ("test", 1379)])
+def test_packaged_sts_reads_every_row_with_scores_in_0_1(split, rows):
+    ds, report = load_sts(split, return_report=True)
+    assert report.read == rows and len(ds) + sum(report.dropped.values()) == rows
+    assert len(ds) == rows  # no row of the shipped files is unusable
+    assert set(ds.column_names) == {"sentence1", "sentence2", "score"}
+    assert min(ds["score"]) >= 0.0 and max(ds["score"]) <= 1.0 and max(ds["score"]) == 1.0
+
+
+def test_sts_lines_with_extra_columns_keep_the_right_fields():
+    ds = load_sts("train")
+    # sentences never look like a genre/source field, which a column shift would produce
+    assert not any(s in ("main-news", "main-captions", "main-forums") for s in list(ds["sentence1"]) + list(ds["sentence2"]))
+
+
+def test_packaged_snli_test_drops_and_counts_the_dash_labels():
+    ds, reports = load_nli("test", return_report=True)
+    (report,) = reports
+    assert report.read == 10_000 and len(ds) == 9_824
+    assert report.dropped == {"no gold label": 176}
+    assert data.LAST_REPORTS["snli-test (packaged)"] is report
+    assert sorted(set(ds["label"])) == [0, 1, 2]
+
+
+def test_label_names_are_read_not_assumed():
+    records = [{"premise": "A dog runs.", "hypothesis": "An animal moves.", "label": 2},
+               {"premise": "A dog runs.", "hypothesis": "A cat sleeps.", "label": 0},
+               {"premise": "A dog runs.", "hypothesis": "A dog.", "label": -1}]
+    ds, report = nli_from_records(records, label_names=["contradiction", "neutral", "entailment"])
+    assert [NLI_LABELS[y] for y in ds["label"]] == ["entailment", "contradiction"]
+    assert report.dropped == {"no gold label": 1}
+
+
+def test_triplets_one_per_premise_with_both_kinds():
+    nli, _ = nli_from_records([
+        {"sentence1": "P1", "sentence2": "e1", "gold_label": "entailment"},
+        {"sentence1": "P1", "sentence2": "c1", "gold_label": "contradiction"},
+        {"sentence1": "P1", "sentence2": "n1", "gold_label": "neutral"},
+        {"sentence1": "P2", "sentence2": "e2", "gold_label": "entailment"},  # no contradiction
+    ])
+    trip, report = nli_triplets(nli, return_report=True)
+    assert trip[:] == {"anchor": ["P1"], "positive": ["e1"], "negative": ["c1"]}
+    assert report.kept == 1 and sum(report.dropped.values()) == 1
+
+
+def test_packaged_triplet_count():
+    assert len(nli_triplets(load_nli("train"))) == 27_195
+
+
+def test_collator_pads_each_column_only_to_its_own_longest(tiny_encoder):
+    rows = [{"a": "short", "b": "a much longer sentence with many more words in it", "y": 1},
+            {"a": "tiny", "b": "also short", "y": 0}]
+    (fa, fb), labels = TextColumnsCollator(tiny_encoder.tokenizer, ["a", "b"], "y")(rows)
+    assert fa["input_ids"].shape[1] == 3  # [CLS] word [SEP]
+    assert fb["input_ids"].shape[1] == fb["attention_mask"].sum(1).max()
+    assert labels.tolist() == [1, 0] and labels.dtype == torch.long
