@@ -38,9 +38,10 @@ def training_data(objective: str, resources_profile=None, scale=None):
 @dataclass
 class RunResult:
     objective: str
-    before: dict
-    after: dict
+    before: dict  # STSb scores of the start
+    after: dict  # STSb scores after training
     train: TrainResult
+    module: object = None  # the trained objective (encoder + any head), e.g. for nli_accuracy
 
     @property
     def gain(self) -> float:
@@ -67,4 +68,4 @@ def run(objective: str, scale=None, seed: int = 42, output_dir=None, resources_p
     objective_module = make_objective(objective, encoder)
     history = train(objective_module, train_set, config, evaluate=lambda enc: evaluate_sts(enc, eval_set),
                     output_dir=output_dir)
-    return RunResult(objective, before, history.evaluations[-1], history)
+    return RunResult(objective, before, history.evaluations[-1], history, objective_module)

@@ -108,7 +108,7 @@ class Scale:
 
 SCALES = {
     "smoke": Scale("smoke", nli_train=4_000, sts_train=2_000, eval_pairs=300, max_steps=120),
-    "local": Scale("local", nli_train=40_000, sts_train=None, eval_pairs=None, max_steps=600, eval_every=200),
+    "local": Scale("local", nli_train=40_000, sts_train=None, eval_pairs=None, max_steps=400, eval_every=100),
     "paper": Scale("paper", nli_train=None, sts_train=None, eval_pairs=None, max_steps=None, eval_every=2000),
 }
 
@@ -122,10 +122,14 @@ def get_scale(scale: str | Scale | None = None) -> Scale:
     return SCALES[name]
 
 
+def _hub_offline_mode() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0")
+
+
 @functools.lru_cache(maxsize=1)
 def hub_reachable(timeout: float = 2.0) -> bool:
     """True if huggingface.co answers a TCP connect within ``timeout`` seconds."""
-    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0"):
+    if _hub_offline_mode():
         return False
     try:
         with socket.create_connection(("huggingface.co", 443), timeout=timeout):
@@ -147,6 +151,13 @@ def get_profile(resources: str | Profile | None = None) -> Profile:
         check_choice(name, [*PROFILES, "auto"], "resources profile")
         if name == "auto":
             name = "hub" if hub_reachable() else "packaged"
+        elif name == "hub" and not _hub_offline_mode() and not hub_reachable():
+            # fail in seconds here rather than after a ~50 s hang inside a download
+            raise MissingResourceError(
+                "The 'hub' resources were asked for, but huggingface.co cannot be reached. "
+                "Use SBERT_TEACH_RESOURCES=packaged (offline), or set HF_HUB_OFFLINE=1 if the hub "
+                "models and data are already in your Hugging Face cache."
+            )
         profile = PROFILES[name]
     if profile.name == "packaged":
         os.environ.setdefault("HF_HUB_OFFLINE", "1")

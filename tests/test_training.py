@@ -13,13 +13,32 @@ from sbert_teach.recipes import run
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("objective", ["softmax", "triplet"])
-def test_short_run_raises_stsb_dev_spearman(objective):
-    result = run(objective, "smoke", seed=1, show_progress=False)
-    print(f"{objective}: {result.before['spearman_cosine']:.4f} -> {result.after['spearman_cosine']:.4f} "
+def test_short_triplet_run_raises_stsb_dev_spearman():
+    result = run("triplet", "smoke", seed=1, show_progress=False)
+    print(f"triplet: {result.before['spearman_cosine']:.4f} -> {result.after['spearman_cosine']:.4f} "
           f"in {result.train.seconds:.0f} s")
     assert result.after["spearman_cosine"] > result.before["spearman_cosine"] + 0.01
     assert result.train.losses[-1] < result.train.losses[0]
+
+
+def test_short_softmax_run_learns_nli():
+    """The softmax objective learns its task: SNLI accuracy well above the majority class.
+
+    Its effect on STS at this scale is *not* asserted: from the packaged
+    random-layer start, 250 steps on 4k SNLI pairs lower STSb dev Spearman
+    (measured 0.613 -> 0.57). Chapter 4 discusses why; issue 2's note has the figures.
+    """
+    from collections import Counter
+
+    from sbert_teach import load_nli, nli_accuracy
+
+    result = run("softmax", "smoke", seed=1, show_progress=False)
+    held_out = load_nli("test", limit=1000)
+    majority = max(Counter(held_out["label"]).values()) / len(held_out)
+    accuracy = nli_accuracy(result.module, held_out)
+    print(f"softmax: SNLI test accuracy {accuracy:.3f} (majority {majority:.3f}); STSb dev "
+          f"{result.before['spearman_cosine']:.4f} -> {result.after['spearman_cosine']:.4f}")
+    assert accuracy > majority + 0.08
 
 
 def test_cli_regression_run_raises_spearman_and_writes_a_sentence_transformers_folder(tmp_path):
