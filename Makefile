@@ -19,7 +19,7 @@ book: setup
 	$(PY) scripts/main_job.py --scale $(SCALE) --output _build/results
 
 test: setup
-	$(PY) -m pytest -ra
+	$(PY) -m pytest -raP --durations=12
 
 test-fast: setup
 	$(PY) -m pytest -ra -m "not slow"

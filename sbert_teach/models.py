@@ -46,6 +46,5 @@ def get_model(which: str = "reference", resources_profile=None, seed: int = 0, p
     if which == "untuned":
         if profile.untuned.startswith("packaged:"):
             return build_untuned_encoder(resources.packaged_model_path(), seed=seed, pooling=pooling or profile.pooling)
-        torch.manual_seed(seed)
         return load_encoder(profile.untuned, pooling=pooling or profile.pooling, max_length=profile.max_length)
     return load_encoder(which, pooling=pooling)

@@ -34,7 +34,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from .validation import check_choice
@@ -163,10 +163,6 @@ def get_profile(resources: str | Profile | None = None) -> Profile:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     return profile
-
-
-def with_learning_rate(profile: Profile, lr: float) -> Profile:
-    return replace(profile, learning_rate=lr)
 
 
 # ----------------------------------------------------------------------------
