@@ -90,7 +90,7 @@ def nli_from_records(records, source: str = "records", label_names: list[str] | 
             break
         report.read += 1
         if not isinstance(rec, dict):
-            report.drop("not a record")
+            report.drop("malformed line or not a record")
             continue
         s1 = _clean_text(rec.get("sentence1", rec.get("premise")))
         s2 = _clean_text(rec.get("sentence2", rec.get("hypothesis")))
@@ -108,13 +108,13 @@ def nli_from_records(records, source: str = "records", label_names: list[str] | 
     return Dataset.from_dict(cols), report
 
 
-def _iter_jsonl(path, report_errors: Counter):
+def _iter_jsonl(path):
+    """Parsed JSON lines; a malformed line becomes None, which the loader counts as dropped."""
     with open(path, encoding="utf-8") as f:
         for line in f:
             try:
                 yield json.loads(line)
             except json.JSONDecodeError:
-                report_errors["malformed JSON line"] += 1
                 yield None
 
 
@@ -136,11 +136,9 @@ def load_nli(split: str = "train", resources_profile=None, limit: int | None = N
         if remaining is not None and remaining <= 0:
             break
         if source == "packaged:snli":
-            bad = Counter()
             ds, rep = nli_from_records(
-                _iter_jsonl(resources.packaged_snli_path(split), bad), f"snli-{split} (packaged)", limit=remaining
+                _iter_jsonl(resources.packaged_snli_path(split)), f"snli-{split} (packaged)", limit=remaining
             )
-            rep.dropped.update(bad)
         else:
             hub_split = "validation_matched" if (source.endswith("multi_nli") and split == "test") else split
             raw = load_dataset(source, split=hub_split)

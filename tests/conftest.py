@@ -23,3 +23,12 @@ def reference():
 def tiny_encoder():
     """A 1-layer untuned encoder: the real tokenizer and embeddings, fast enough for unit tests."""
     return build_untuned_encoder(resources.packaged_model_path(), seed=0, num_layers=1)
+
+
+@pytest.fixture
+def toy_pairs():
+    """16 scored pairs: enough for a few training steps at batch 4."""
+    from sbert_teach import pairs_dataset
+
+    return pairs_dataset(["a cat", "a dog", "the sun", "a car"] * 4, ["a kitten", "a puppy", "the moon", "a bus"] * 4,
+                         [0.9, 0.8, 0.2, 0.5] * 4)

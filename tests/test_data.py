@@ -38,6 +38,15 @@ def test_label_names_are_read_not_assumed():
     assert report.dropped == {"no gold label": 1}
 
 
+def test_a_malformed_json_line_is_dropped_and_counted_once(tmp_path):
+    path = tmp_path / "nli.jsonl"
+    path.write_text('{"sentence1": "A dog runs.", "sentence2": "An animal moves.", "gold_label": "entailment"}\n'
+                    '{"sentence1": "broken\n')
+    ds, report = nli_from_records(data._iter_jsonl(path))
+    assert len(ds) == 1 and report.read == 2
+    assert report.dropped == {"malformed line or not a record": 1}
+
+
 def test_triplets_one_per_premise_with_both_kinds():
     nli, _ = nli_from_records([
         {"sentence1": "P1", "sentence2": "e1", "gold_label": "entailment"},

@@ -7,7 +7,7 @@ import sys
 import pytest
 from sentence_transformers import SentenceTransformer
 
-from sbert_teach import TrainConfig, get_model, load_sts, make_objective, pairs_dataset, train
+from sbert_teach import TrainConfig, get_model, make_objective, train
 from sbert_teach.recipes import run
 
 pytestmark = pytest.mark.slow
@@ -53,12 +53,10 @@ def test_cli_regression_run_raises_spearman_and_writes_a_sentence_transformers_f
     assert model.encode(["A sentence."]).shape == (1, 384)
 
 
-def test_same_seed_same_loss_history(tiny_encoder):
-    ds = pairs_dataset(["a cat", "a dog", "the sun", "a car"] * 4, ["a kitten", "a puppy", "the moon", "a bus"] * 4,
-                       [0.9, 0.8, 0.2, 0.5] * 4)
+def test_same_seed_same_loss_history(toy_pairs):
     histories = []
     for _ in range(2):
         encoder = get_model("untuned", seed=3)
         config = TrainConfig(batch_size=4, max_steps=4, learning_rate=1e-4, seed=7, show_progress=False)
-        histories.append(train(make_objective("regression", encoder), ds, config).losses)
+        histories.append(train(make_objective("regression", encoder), toy_pairs, config).losses)
     assert histories[0] == histories[1]
