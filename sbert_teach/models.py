@@ -30,7 +30,8 @@ def build_untuned_encoder(reference_path, seed: int = 0, pooling: str = "mean", 
     with torch.no_grad():
         transformer.embeddings.word_embeddings.weight.copy_(state[key])
     tokenizer = AutoTokenizer.from_pretrained(str(reference_path))
-    return SentenceEncoder(transformer, tokenizer, pooling=pooling, max_length=128)
+    # eval mode, like a model from from_pretrained: dropout only once training starts
+    return SentenceEncoder(transformer, tokenizer, pooling=pooling, max_length=128).eval()
 
 
 def get_model(which: str = "reference", resources_profile=None, seed: int = 0, pooling: str | None = None) -> SentenceEncoder:

@@ -69,3 +69,77 @@ def run(objective: str, scale=None, seed: int = 42, output_dir=None, resources_p
     history = train(objective_module, train_set, config, evaluate=lambda enc: evaluate_sts(enc, eval_set),
                     output_dir=output_dir)
     return RunResult(objective, before, history.evaluations[-1], history, objective_module)
+
+
+def _cache_key(objective: str, profile, scale, seed: int, start: str, overrides: dict) -> str:
+    import hashlib
+    import json
+
+    import sbert_teach
+
+    settings = {"objective": objective, "profile": profile.name, "scale": repr(scale), "seed": seed, "start": start,
+                "overrides": {k: repr(v) for k, v in sorted(overrides.items())}, "version": sbert_teach.__version__}
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
+    return f"{profile.name}-{scale.name}-{objective}-seed{seed}-{digest}"
+
+
+def trained(objective: str, scale=None, seed: int = 42, resources_profile=None, start: str = "untuned",
+            refresh: bool = False, show_progress: bool = True, **overrides) -> RunResult:
+    """Like :func:`run`, but keep the result on disk and reuse it next time.
+
+    Chapters 4-6 train each objective once; chapter 7 compares them all and
+    picks the saved models up from here instead of training again. The key
+    covers objective, resources, scale, seed, start, overrides and package
+    version, so a different setting never reuses a stale model. The folder is
+    ``<cache>/trained/<key>/`` (see :func:`sbert_teach.resources.cache_dir`)
+    and holds the encoder in sentence-transformers format, the objective's own
+    head (``head.pt``) and ``result.json`` (scores, losses, timing).
+    ``refresh=True`` trains again.
+    """
+    import json
+    import shutil
+
+    import torch
+
+    from .persistence import load_encoder
+    from .training import TrainResult
+
+    profile, scale = resources.get_profile(resources_profile), resources.get_scale(scale)
+    folder = resources.cache_dir() / "trained" / _cache_key(objective, profile, scale, seed, start, overrides)
+    done = folder / "result.json"
+    if done.exists() and not refresh:
+        saved = json.loads(done.read_text())
+        encoder = load_encoder(folder / "encoder")
+        module = make_objective(objective, encoder)
+        head = torch.load(folder / "head.pt", map_location="cpu", weights_only=True)
+        module.load_state_dict({**{f"encoder.{k}": v for k, v in encoder.state_dict().items()}, **head})
+        history = TrainResult(**saved["train"])
+        print(f"Loaded the {objective} model trained earlier with these settings from {folder}"
+              f" ({history.steps} steps, {history.seconds:.0f} s when it was trained).")
+        return RunResult(objective, saved["before"], saved["after"], history, module)
+    result = run(objective, scale=scale, seed=seed, resources_profile=profile, start=start,
+                 show_progress=show_progress, **overrides)
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    from .persistence import save_encoder
+
+    save_encoder(result.module.encoder, partial / "encoder")
+    torch.save(result.module.extra_state_dict(), partial / "head.pt")
+    train_fields = {k: getattr(result.train, k) for k in
+                    ("losses", "learning_rates", "evaluations", "steps", "examples", "seconds", "device", "config")}
+    (partial / "result.json").write_text(json.dumps(
+        {"objective": objective, "before": result.before, "after": result.after, "train": train_fields}, indent=1))
+    shutil.rmtree(folder, ignore_errors=True)
+    partial.rename(folder)  # only a complete folder is ever picked up
+    return result
+
+
+def trained_models(scale=None, seed: int = 42, resources_profile=None) -> dict:
+    """The models of :data:`RECIPE_OBJECTIVES` saved by :func:`trained` at these settings (missing ones skipped)."""
+    profile, scale = resources.get_profile(resources_profile), resources.get_scale(scale)
+    found = {}
+    for objective in RECIPE_OBJECTIVES:
+        folder = resources.cache_dir() / "trained" / _cache_key(objective, profile, scale, seed, "untuned", {})
+        if (folder / "result.json").exists():
+            found[objective] = folder
+    return found

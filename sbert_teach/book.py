@@ -1,0 +1,96 @@
+"""Small helpers every chapter notebook calls first (the link between the book and the package).
+
+* :func:`setup_chapter` picks the resources (hub or packaged) and the scale
+  (``smoke`` in CI, ``local`` for the offline book, ``paper`` on a GPU with the
+  hub), prints them, seeds everything and sets a plotting style. Every
+  chapter runs the *same* code at whichever size this returns.
+* :func:`glue` stores a computed value so the prose can quote it
+  (MyST-NB ``{glue:text}``); outside the book build it only keeps the value.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+from . import resources
+
+#: Values glued by the current kernel, also kept where MyST-NB is not installed (Colab).
+GLUED: dict = {}
+
+
+@dataclass(frozen=True)
+class ChapterSettings:
+    """What a chapter runs on. ``scale`` decides data sizes and step counts."""
+
+    chapter: int
+    profile: resources.Profile
+    scale: resources.Scale
+    device: str
+    seed: int
+    on_colab: bool
+
+    def describe(self) -> str:
+        steps = self.scale.max_steps if self.scale.max_steps is not None else "one epoch of"
+        return (f"Chapter {self.chapter}: resources={self.profile.name} (start: {self.profile.untuned}), "
+                f"scale={self.scale.name} ({steps} steps at batch {self.scale.batch_size}), "
+                f"device={self.device}, seed={self.seed}")
+
+
+def on_colab() -> bool:
+    return "google.colab" in sys.modules
+
+
+def default_scale_name() -> str:
+    """``SBERT_TEACH_SCALE`` if set; else ``paper`` on a GPU with the hub, else ``local``."""
+    if os.environ.get(resources.ENV_SCALE):
+        return os.environ[resources.ENV_SCALE]
+    import torch
+
+    return "paper" if torch.cuda.is_available() and resources.get_profile().name == "hub" else "local"
+
+
+def setup_chapter(chapter: int, seed: int = 42, quiet: bool = False) -> ChapterSettings:
+    """Choose resources and scale, seed, quieten library logging and style the plots."""
+    import logging
+    import warnings
+
+    import torch
+
+    from .training import seed_everything
+
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    logging.getLogger("transformers").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message=".*TypedStorage.*")
+    profile = resources.get_profile()
+    scale = resources.get_scale(default_scale_name())
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    seed_everything(seed)
+    try:  # plotting is optional for package users, present in the book environment
+        import matplotlib
+        import seaborn as sns
+
+        sns.set_theme(style="whitegrid", context="notebook")
+        matplotlib.rcParams["figure.dpi"] = 100
+        matplotlib.rcParams["savefig.bbox"] = "tight"
+    except ImportError:
+        pass
+    settings = ChapterSettings(chapter, profile, scale, device, seed, on_colab())
+    if not quiet:
+        print(settings.describe())
+    return settings
+
+
+def glue(name: str, value, display: bool = False) -> None:
+    """Store ``value`` under ``name`` for the prose to quote: ``{glue:text}`name:.3f` ``.
+
+    Also kept in :data:`GLUED`, so it works where MyST-NB is not installed (Colab).
+    """
+    GLUED[name] = value
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:  # nothing renders glue outside the book build
+        return
+    myst_glue(name, value, display=display)
