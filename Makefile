@@ -1,28 +1,44 @@
 # The two commands of the README:
-#   make book   set up, then run the main job (train + evaluate every objective on the packaged data)
-#   make test   set up, then run the test suite
+#   make book   set up, then build the book (every chapter executed at the local scale) into _build/html
+#   make test   set up, then run the tests and every chapter under nbval (smoke scale), plus the browser test
 VENV  ?= .venv
 PY    := $(VENV)/bin/python
 SCALE ?= local
 export TRANSFORMERS_VERBOSITY ?= error
 export HF_HUB_DISABLE_PROGRESS_BARS ?= 1
+export TQDM_DISABLE ?= 1
+export SBERT_TEACH_RESOURCES ?= packaged
+NBVAL := --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=1200
 
-.PHONY: setup book test test-fast clean
+.PHONY: setup browser book results test test-fast clean
 
 setup: $(VENV)/.setup-done
 
-$(VENV)/.setup-done: pyproject.toml scripts/setup.sh
+$(VENV)/.setup-done: pyproject.toml scripts/setup.sh _offline/package-lock.json scripts/vendor_js.py
 	bash scripts/setup.sh $(VENV)
 	touch $@
 
+# Debian's Chromium and ChromeDriver for tests/test_browser.py
+browser:
+	bash scripts/setup_browser.sh
+
+# -W -n --keep-going: a failing notebook or a broken reference fails the build (exit code != 0).
+# execute_notebooks: cache in _config.yml re-executes only the notebooks that changed.
 book: setup
+	@start=$$(date +%s); \
+	SBERT_TEACH_SCALE=$(SCALE) $(VENV)/bin/jupyter-book build . -W -n --keep-going && \
+	$(PY) scripts/execution_report.py && \
+	echo "book built in $$(( $$(date +%s) - start )) s: open _build/html/index.html"
+
+# The earlier main job: train and evaluate every objective, write _build/results/results.md
+results: setup
 	$(PY) scripts/main_job.py --scale $(SCALE) --output _build/results
 
-test: setup
-	$(PY) -m pytest -raP --durations=12
+test: setup browser
+	SBERT_TEACH_SCALE=smoke $(PY) -m pytest -raP --durations=25 tests notebooks $(NBVAL)
 
 test-fast: setup
-	$(PY) -m pytest -ra -m "not slow"
+	$(PY) -m pytest -ra -m "not slow and not browser" tests
 
 clean:
 	rm -rf _build runs

