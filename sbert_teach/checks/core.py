@@ -73,6 +73,17 @@ class Checker:
             )
 
 
+def given(answer):
+    """Return ``answer``, or report "not written yet" if it is still the student stub's placeholder.
+
+    Checkers that take a value (not a function) call this first: the student copy
+    of a chapter sets such answers to ``NotImplemented``.
+    """
+    if answer is NotImplemented or answer is Ellipsis:
+        raise NotImplementedError
+    return answer
+
+
 def fail(hint: str) -> None:
     """Stop the current case with a hint for the learner."""
     raise _CaseFailed(hint)
