@@ -1,0 +1,36 @@
+"""recipes.trained: train once, reuse the saved model (chapter 7 compares the chapters' models)."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from sbert_teach import recipes, resources
+
+
+@pytest.fixture
+def tiny_scale():
+    return dataclasses.replace(resources.get_scale("smoke"), name="tiny", nli_train=64, sts_train=64,
+                               eval_pairs=40, max_steps=2, batch_size=8)
+
+
+def test_trained_is_cached_and_reloaded_identically(tmp_path, monkeypatch, tiny_scale):
+    (tmp_path / "snli").symlink_to(resources.cache_dir() / "snli")  # the unpacked data stays where it is
+    monkeypatch.setenv("SBERT_TEACH_CACHE", str(tmp_path))
+    first = recipes.trained("softmax", scale=tiny_scale, seed=3, show_progress=False)
+    saved = list((tmp_path / "trained").iterdir())
+    assert len(saved) == 1 and (saved[0] / "result.json").exists() and not saved[0].name.endswith(".partial")
+    again = recipes.trained("softmax", scale=tiny_scale, seed=3, show_progress=False)
+    assert again.train.losses == first.train.losses and again.after == first.after
+    for (name, a), b in zip(first.module.state_dict().items(), again.module.state_dict().values()):
+        assert torch.equal(a.cpu(), b.cpu()), f"{name} differs after reloading"
+    assert recipes.trained_models(scale=tiny_scale, seed=3) == {"softmax": saved[0]}
+
+
+def test_different_settings_never_share_a_cache_entry(tiny_scale):
+    profile = resources.get_profile("packaged")
+    key = recipes._cache_key("softmax", profile, tiny_scale, 3, "untuned", {})
+    assert key != recipes._cache_key("softmax", profile, tiny_scale, 4, "untuned", {})
+    assert key != recipes._cache_key("regression", profile, tiny_scale, 3, "untuned", {})
+    assert key != recipes._cache_key("softmax", profile, tiny_scale, 3, "untuned", {"learning_rate": 1e-3})
+    assert key != recipes._cache_key("softmax", profile, dataclasses.replace(tiny_scale, max_steps=3), 3, "untuned", {})
