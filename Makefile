@@ -10,7 +10,7 @@ export TQDM_DISABLE ?= 1
 export SBERT_TEACH_RESOURCES ?= packaged
 NBVAL := --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=1200
 
-.PHONY: setup browser book results test test-fast clean
+.PHONY: setup browser book results bench test test-fast clean
 
 setup: $(VENV)/.setup-done
 
@@ -33,6 +33,11 @@ book: setup
 # The earlier main job: train and evaluate every objective, write _build/results/results.md
 results: setup
 	$(PY) scripts/main_job.py --scale $(SCALE) --output _build/results
+
+# Performance benchmarks (appendix "How fast is it?"): each --quick run takes about a minute
+bench: setup
+	for b in train_vs_st encode_vs_st scaling switches; do $(PY) benchmarks/$$b.py --quick || exit 1; done
+	$(PY) benchmarks/report.py
 
 test: setup browser
 	SBERT_TEACH_SCALE=smoke $(PY) -m pytest -raP --durations=25 tests notebooks $(NBVAL)

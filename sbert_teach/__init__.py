@@ -9,10 +9,18 @@ Where things live (one job per module):
 ``encoder``         :class:`SentenceEncoder` and its smart-batching ``encode``
 ``models``          ``get_model("reference" | "untuned" | path)``
 ``objectives``      softmax, regression, triplet, MNR, batch-hard losses
-``training``        **the training loop**: :func:`train`
+``training``        **the training loop**: :func:`train` (checkpoints, resume, torchrun)
+``checkpoint``      atomic checkpoints: weights, optimizer, data position, RNG
+``distributed``     ``torchrun`` / DistributedDataParallel helpers
+``speed``           padding-free and length-sorted passes used by ``train``
 ``evaluation``      STS Spearman, similarity matrix, semantic search
 ``persistence``     save/load in the sentence-transformers format
-``recipes``         one-call runs used by the CLI and the chapters
+``recipes``         one-call runs used by the CLI and the chapters (cached)
+``unsupervised``    SimCSE-style training data from plain sentences
+``cost``            timing a cross-encoder against a bi-encoder (chapter 3)
+``book``            what every chapter calls first: scale, resources, glue
+``checks``          exercise checkers, one module per chapter
+``course``          student / instructor notebooks, slides, zips
 ==================  ==========================================================
 """
 

@@ -63,6 +63,16 @@ def setup_chapter(chapter: int, seed: int = 42, quiet: bool = False) -> ChapterS
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     logging.getLogger("transformers").setLevel(logging.ERROR)
+    # The data loaders report what they read and dropped; in a chapter that is part of the story,
+    # so print it as plain output rather than as a red warning.
+    log = logging.getLogger("sbert_teach")
+    if not any(getattr(h, "_sbert_teach_book", False) for h in log.handlers):
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler._sbert_teach_book = True
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
     warnings.filterwarnings("ignore", message=".*TypedStorage.*")
     profile = resources.get_profile()
     scale = resources.get_scale(default_scale_name())
@@ -88,6 +98,8 @@ def glue(name: str, value, display: bool = False) -> None:
 
     Also kept in :data:`GLUED`, so it works where MyST-NB is not installed (Colab).
     """
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:  # numpy/torch scalar -> plain number
+        value = value.item()
     GLUED[name] = value
     try:
         from myst_nb import glue as myst_glue

@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--steps", type=int, default=None, help="override the scale's number of steps")
     tr.add_argument("--lr", type=float, default=None, help="override the profile's learning rate")
     tr.add_argument("--batch-size", type=int, default=None, help="override the batch size (paper: 16)")
+    tr.add_argument("--checkpoint-every", type=int, default=None, metavar="N",
+                    help="save a checkpoint in --output every N steps (one is also saved on Ctrl-C / SIGTERM)")
+    tr.add_argument("--resume", action="store_true",
+                    help="continue the interrupted run whose checkpoint is in --output (same settings)")
     _common(tr)
 
     ev = sub.add_parser("evaluate", help="STSb Spearman of a model's cosine similarities")
@@ -61,12 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from .checkpoint import CheckpointError
+    from .training import TrainingInterrupted
+
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
-    except (resources.MissingResourceError, FileNotFoundError, ValueError, TypeError) as err:
+    except (resources.MissingResourceError, FileNotFoundError, ValueError, TypeError, CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except TrainingInterrupted as err:  # Ctrl-C / SIGTERM: a checkpoint was written
+        print(f"interrupted: {err}", file=sys.stderr)
+        return 130
 
 
 def _dispatch(args) -> int:
@@ -95,8 +105,10 @@ def _dispatch(args) -> int:
         from .recipes import run
 
         overrides = {k: v for k, v in (("max_steps", args.steps), ("learning_rate", args.lr),
-                                       ("batch_size", args.batch_size)) if v is not None}
-        result = run(args.objective, args.scale, args.seed, args.output, profile, start=args.start, **overrides)
+                                       ("batch_size", args.batch_size),
+                                       ("checkpoint_every", args.checkpoint_every)) if v is not None}
+        result = run(args.objective, args.scale, args.seed, args.output, profile, start=args.start,
+                     resume=args.resume, **overrides)
         t = result.train
         print(f"objective: {args.objective}  scale: {args.scale}  steps: {t.steps}  device: {t.device}  "
               f"seconds: {t.seconds:.1f}  pairs_per_second: {t.examples_per_second:.1f}")

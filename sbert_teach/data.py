@@ -258,17 +258,21 @@ class TextColumnsCollator:
     longest sentence, which is what makes small batches cheap.
     """
 
-    def __init__(self, tokenizer, text_columns, label_column=None, label_dtype=torch.long, max_length: int = 128):
+    def __init__(self, tokenizer, text_columns, label_column=None, label_dtype=torch.long, max_length: int = 128,
+                 dynamic_padding: bool = True):
         self.tokenizer = tokenizer
         self.text_columns = list(text_columns)
         self.label_column = label_column
         self.label_dtype = label_dtype
         self.max_length = max_length
+        #: False pads every batch to ``max_length`` (static padding), the slow way, kept for comparison
+        self.dynamic_padding = dynamic_padding
 
     def __call__(self, rows):
+        padding = True if getattr(self, "dynamic_padding", True) else "max_length"
         features = [
             self.tokenizer(
-                [row[c] for row in rows], padding=True, truncation=True,
+                [row[c] for row in rows], padding=padding, truncation=True,
                 max_length=self.max_length, return_tensors="pt",
             )
             for c in self.text_columns

@@ -73,18 +73,25 @@ class SentenceEncoder(nn.Module):
 
     def forward(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
         """``features`` as returned by :meth:`tokenize`; returns ``(batch, embedding_dim)``."""
-        inputs = {k: features[k].to(self.device) for k in _MODEL_INPUTS if k in features}
+        device = self.device
+        inputs = {k: features[k].to(device, non_blocking=True) for k in _MODEL_INPUTS if k in features}
         tokens = self.transformer(**inputs).last_hidden_state
-        emb = pool(self.pooling, tokens, inputs["attention_mask"])
+        return self.pool_tokens(tokens, inputs["attention_mask"])
+
+    def pool_tokens(self, tokens: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Token vectors ``(batch, tokens, hidden)`` to sentence vectors: pooling, Dense, normalisation."""
+        emb = pool(self.pooling, tokens, attention_mask)
         if self.dense is not None:
             emb = self.dense(emb)
         if self.normalize:
             emb = F.normalize(emb, p=2, dim=-1)
         return emb
 
-    def _padded_batch(self, encoded: dict, rows) -> dict[str, torch.Tensor]:
-        """Pad the pre-tokenised ``rows`` to their own longest length."""
+    def _padded_batch(self, encoded: dict, rows, dynamic_padding: bool = True) -> dict[str, torch.Tensor]:
+        """Pad the pre-tokenised ``rows`` to their own longest length (or to ``max_length``)."""
         longest = max(len(encoded["input_ids"][i]) for i in rows)
+        if not dynamic_padding:
+            longest = max(longest, self.max_length)
         pad_id = self.tokenizer.pad_token_id or 0
         left = getattr(self.tokenizer, "padding_side", "right") == "left"
         out = {}
@@ -101,21 +108,39 @@ class SentenceEncoder(nn.Module):
             out[key] = torch.from_numpy(arr)
         return out
 
-    @torch.inference_mode()
     def encode(self, sentences, batch_size: int = 64, normalize: bool = False,
-               smart_batching: bool = True, show_progress: bool = False, convert_to_numpy: bool = False):
+               smart_batching: bool = True, show_progress: bool = False, convert_to_numpy: bool = False,
+               inference_mode: bool = True, dynamic_padding: bool = True, mixed_precision: str = "off"):
         """Embed ``sentences`` and return ``(n, embedding_dim)`` in input order.
 
         With ``smart_batching`` the sentences are tokenised once, sorted by token
         length (longest first, so memory problems show up at once) and batched,
         so each batch pads only to its own longest sentence.
+
+        The other switches exist to measure where the speed comes from
+        (``benchmarks/``): ``inference_mode`` (no autograd bookkeeping at all;
+        False uses ``torch.no_grad``), ``dynamic_padding`` (False pads every
+        batch to ``max_length``) and ``mixed_precision`` (``"off"``, or
+        ``"auto"``/``"bf16"``/``"fp16"`` autocast on CUDA; vectors come back
+        in float32 either way).
         """
+        grad_mode = torch.inference_mode() if inference_mode else torch.no_grad()
+        with grad_mode:
+            return self._encode(sentences, batch_size, normalize, smart_batching, show_progress, convert_to_numpy,
+                                dynamic_padding, mixed_precision)
+
+    def _encode(self, sentences, batch_size, normalize, smart_batching, show_progress, convert_to_numpy,
+                dynamic_padding, mixed_precision):
+        from .training import autocast_dtype
+
         sentences = check_sentences(sentences)
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
         encoded = self.tokenizer(sentences, truncation=True, max_length=self.max_length)
         lengths = np.array([len(ids) for ids in encoded["input_ids"]])
         order = np.argsort(-lengths, kind="stable") if smart_batching else np.arange(len(sentences))
+        device = self.device
+        amp_dtype = autocast_dtype(mixed_precision, device)
         was_training = self.training
         self.eval()
         chunks = []
@@ -127,7 +152,9 @@ class SentenceEncoder(nn.Module):
         try:
             for start in starts:
                 rows = order[start:start + batch_size]
-                chunks.append(self(self._padded_batch(encoded, rows)).float())
+                batch = self._padded_batch(encoded, rows, dynamic_padding)
+                with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+                    chunks.append(self(batch).float())
         finally:
             self.train(was_training)
         sorted_emb = torch.cat(chunks)

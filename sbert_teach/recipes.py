@@ -49,7 +49,8 @@ class RunResult:
 
 
 def run(objective: str, scale=None, seed: int = 42, output_dir=None, resources_profile=None,
-        start: str = "untuned", eval_split: str = "dev", show_progress: bool = True, **overrides) -> RunResult:
+        start: str = "untuned", eval_split: str = "dev", show_progress: bool = True, resume: bool = False,
+        **overrides) -> RunResult:
     """Train ``objective`` from ``start`` and report STSb Spearman before and after.
 
     ``overrides`` replace :class:`TrainConfig` fields (e.g. ``learning_rate``).
@@ -67,7 +68,7 @@ def run(objective: str, scale=None, seed: int = 42, output_dir=None, resources_p
         setattr(config, key, value)
     objective_module = make_objective(objective, encoder)
     history = train(objective_module, train_set, config, evaluate=lambda enc: evaluate_sts(enc, eval_set),
-                    output_dir=output_dir)
+                    output_dir=output_dir, resume=resume)
     return RunResult(objective, before, history.evaluations[-1], history, objective_module)
 
 
@@ -97,6 +98,7 @@ def trained(objective: str, scale=None, seed: int = 42, resources_profile=None, 
     ``refresh=True`` trains again.
     """
     import json
+    import os
     import shutil
 
     import torch
@@ -119,7 +121,7 @@ def trained(objective: str, scale=None, seed: int = 42, resources_profile=None, 
         return RunResult(objective, saved["before"], saved["after"], history, module)
     result = run(objective, scale=scale, seed=seed, resources_profile=profile, start=start,
                  show_progress=show_progress, **overrides)
-    partial = folder.with_name(folder.name + ".partial")
+    partial = folder.with_name(f"{folder.name}.{os.getpid()}.partial")  # two processes never share one
     shutil.rmtree(partial, ignore_errors=True)
     from .persistence import save_encoder
 
@@ -130,7 +132,10 @@ def trained(objective: str, scale=None, seed: int = 42, resources_profile=None, 
     (partial / "result.json").write_text(json.dumps(
         {"objective": objective, "before": result.before, "after": result.after, "train": train_fields}, indent=1))
     shutil.rmtree(folder, ignore_errors=True)
-    partial.rename(folder)  # only a complete folder is ever picked up
+    try:
+        partial.rename(folder)  # only a complete folder is ever picked up
+    except OSError:  # another process finished the same model first: keep theirs
+        shutil.rmtree(partial, ignore_errors=True)
     return result
 
 

@@ -108,7 +108,7 @@ class Scale:
 
 SCALES = {
     "smoke": Scale("smoke", nli_train=4_000, sts_train=2_000, eval_pairs=300, max_steps=120),
-    "local": Scale("local", nli_train=40_000, sts_train=None, eval_pairs=None, max_steps=400, eval_every=100),
+    "local": Scale("local", nli_train=40_000, sts_train=None, eval_pairs=None, max_steps=250, eval_every=None),
     "paper": Scale("paper", nli_train=None, sts_train=None, eval_pairs=None, max_steps=None, eval_every=2000),
 }
 

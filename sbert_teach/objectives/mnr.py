@@ -23,6 +23,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..distributed import gather_with_grad, is_distributed, rank_and_world
 from .base import Objective
 
 
@@ -46,4 +47,14 @@ class MultipleNegativesRankingObjective(Objective):
             self.text_columns = ("anchor", "positive")
 
     def loss_from_embeddings(self, embeddings, labels=None):
-        return mnr_loss_from_embeddings(*embeddings, scale=self.scale)
+        if not is_distributed():
+            return mnr_loss_from_embeddings(*embeddings, scale=self.scale)
+        # Under torchrun each process holds a slice of the global batch. Gather every process's
+        # candidates so each anchor ranks its positive against the whole global batch, as one
+        # process would; the right candidate of local anchor i is global row rank * b + i.
+        anchors, *candidates = embeddings
+        rank, _ = rank_and_world()
+        gathered = [gather_with_grad(c) for c in candidates]
+        scores = self.scale * F.normalize(anchors, dim=-1) @ F.normalize(torch.cat(gathered), dim=-1).T
+        target = torch.arange(anchors.shape[0], device=anchors.device) + rank * anchors.shape[0]
+        return F.cross_entropy(scores, target)

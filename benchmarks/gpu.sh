@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Run every benchmark on CUDA, plus training at bert-base shape with model FLOPs utilisation,
+# then regenerate the appendix page. Written to run on a machine with an NVIDIA GPU and a CUDA
+# build of torch; it has not been run by its author (no GPU was available when it was written).
+#
+#   bash benchmarks/gpu.sh            # full sizes (a few minutes on a modern GPU)
+#   bash benchmarks/gpu.sh --quick    # small sizes
+#
+# Records go to benchmarks/results/<name>_cuda.json, next to the CPU ones.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PY:-.venv/bin/python}"
+SIZE="${1:-}"
+export SBERT_TEACH_RESOURCES="${SBERT_TEACH_RESOURCES:-packaged}" HF_HUB_OFFLINE="${HF_HUB_OFFLINE:-1}"
+
+if ! "$PY" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then
+  echo "gpu.sh: torch sees no CUDA device (torch $("$PY" -c 'import torch; print(torch.__version__)')); nothing run." >&2
+  exit 1
+fi
+"$PY" -c "import torch; print('device:', torch.cuda.get_device_name(0), '| torch', torch.__version__, '| CUDA', torch.version.cuda)"
+
+for bench in train_vs_st encode_vs_st scaling switches bert_base; do
+  echo "== $bench (cuda) =="
+  "$PY" "benchmarks/$bench.py" $SIZE --device cuda --tag _cuda
+done
+"$PY" benchmarks/report.py

@@ -1,0 +1,121 @@
+"""Checkers for chapter 9 (beyond): SimCSE pairs and the size of Dense layers."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from .core import expect, fail, run_checks
+
+__all__ = ["simcse_pairs", "dense_layer_size"]
+
+
+def _columns(ds):
+    """(anchor, positive) lists from a Dataset or a list of dicts, or a failed case."""
+    from datasets import Dataset
+
+    if isinstance(ds, Dataset):
+        names = ds.column_names
+        expect(set(names) == {"anchor", "positive"},
+               f"the dataset has columns {names}; it needs exactly 'anchor' and 'positive', the names the "
+               "MNR objective reads.")
+        return list(ds["anchor"]), list(ds["positive"])
+    fail(f"return a datasets.Dataset (Dataset.from_dict), not {type(ds).__name__}.")
+
+
+def simcse_pairs(fn, strict: bool = False):
+    """Exercise 9.1: ``fn(sentences) -> Dataset`` with columns ``anchor`` and ``positive``.
+
+    Both columns hold the sentence itself, in the order given; a repeated
+    sentence is kept only at its first position; an empty list or an empty /
+    whitespace-only sentence raises ``ValueError``.
+    """
+    sentences = ["A man is playing a guitar.", "Two dogs run on the beach.", "The stock market fell.",
+                 "A woman slices an onion.", "Rain is expected tomorrow."]
+
+    def same_text_in_order():
+        anchors, positives = _columns(fn(list(sentences)))
+        expect(len(anchors) == len(sentences), f"{len(anchors)} rows for {len(sentences)} distinct sentences; "
+                                               "make one row per sentence.")
+        expect(anchors == positives, "the two columns differ: in SimCSE the positive is the very same text "
+                                     "(dropout, not the data, makes the two views differ).")
+        expect(anchors == sentences, "the rows are not in the order of the input list (or the text was changed); "
+                                     "keep both.")
+
+    def one_sentence():
+        anchors, positives = _columns(fn(["Just one."]))
+        expect(anchors == positives == ["Just one."], "a single sentence gives a single row.")
+
+    def repeats():
+        anchors, _ = _columns(fn(["b x", "a x", "b x", "c x", "a x"]))
+        expect(len(anchors) == 3, "a sentence that appears twice would be its own in-batch negative: keep "
+                                  "each sentence once.")
+        expect(anchors == ["b x", "a x", "c x"], "keep each repeated sentence at the position where it first appears.")
+
+    def rejects(bad, hint):
+        def test():
+            try:
+                fn(bad)
+            except ValueError:
+                return
+            except NotImplementedError:
+                raise
+            except Exception as error:  # noqa: BLE001
+                fail(f"you raised {type(error).__name__}; raise a ValueError. {hint}")
+            fail(f"no error was raised. {hint}")
+        return test
+
+    def input_unchanged():
+        given = ["b x", "a x", "b x"]
+        fn(given)
+        expect(given == ["b x", "a x", "b x"], "your function changed the list it was given; build a new one.")
+
+    return run_checks("SimCSE pairs", [
+        ("same text in both columns, order kept", same_text_in_order),
+        ("one sentence", one_sentence),
+        ("repeated sentences", repeats),
+        ("empty sentence", rejects(["A dog.", ""], "An empty sentence has nothing to encode: raise a ValueError "
+                                                   "that says which position is empty.")),
+        ("whitespace-only sentence", rejects(["A dog.", "   \n"], "A sentence of spaces is empty too once the "
+                                                                 "spaces are ignored.")),
+        ("empty list", rejects([], "With no sentences there is nothing to train on.")),
+        ("input unchanged", input_unchanged),
+    ], strict)
+
+
+def dense_layer_size(fn, strict: bool = False):
+    """Exercise 9.2: ``fn(in_features, out_dims, bias=True) -> (output_dim, n_parameters)``.
+
+    ``out_dims`` lists the output size of each Dense layer stacked after pooling
+    (``[]`` for none). Compared with real ``nn.Linear`` layers.
+    """
+    def expected(in_features, out_dims, bias):
+        sizes = [in_features, *out_dims]
+        layers = [nn.Linear(a, b, bias=bias) for a, b in zip(sizes, sizes[1:])]
+        return sizes[-1], sum(p.numel() for layer in layers for p in layer.parameters())
+
+    def case(in_features, out_dims, bias, hint):
+        def test():
+            got = fn(in_features, list(out_dims), bias=bias)
+            expect(isinstance(got, (tuple, list)) and len(got) == 2,
+                   "return a pair (output_dim, n_parameters).")
+            dim, params = got
+            want_dim, want_params = expected(in_features, out_dims, bias)
+            expect(int(dim) == want_dim, f"the output dimension is wrong for in_features={in_features}, "
+                                         f"out_dims={list(out_dims)}: it is set by the last layer, if any.")
+            if bias and out_dims and int(params) == want_params - sum(out_dims):
+                fail("you left out the biases: each output unit has one bias number as well as its weights.")
+            expect(int(params) == want_params, hint)
+        return test
+
+    return run_checks("Dense layer size", [
+        ("one layer 384 -> 128", case(384, [128], True,
+                                      "a Linear layer has one weight per (input, output) pair plus one bias per "
+                                      "output.")),
+        ("one layer 768 -> 256", case(768, [256], True, "count weights and biases of the single layer.")),
+        ("without bias", case(384, [128], False, "with bias=False only the weight matrix counts.")),
+        ("two layers 384 -> 256 -> 64", case(384, [256, 64], True,
+                                             "each layer's input is the previous layer's output, not the pooled "
+                                             "vector; add up the layers.")),
+        ("no Dense layer", case(384, [], True, "with no Dense layer the pooled vector passes unchanged and "
+                                               "nothing is added.")),
+    ], strict)

@@ -1,0 +1,68 @@
+"""The benchmark scripts run end to end at a tiny size. No timing is asserted: only that each
+script prints its ``<name>_ratio:`` lines and writes a valid JSON record, and that the
+appendix page can be generated from those records."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = {
+    "train_vs_st": ["train_softmax_vs_st_ratio", "train_mnr_vs_st_ratio", "train_vs_st_ratio"],
+    "encode_vs_st": ["encode_vs_st_ratio", "encode_vs_naive_ratio"],
+    "scaling": ["cross_vs_bi_ratio"],
+    "switches": ["train_padding_free_share_ratio", "encode_smart_batching_share_ratio"],
+    "bert_base": ["bert_base_vs_plain_passes_ratio"],
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_runs(tmp_path_factory):
+    """Run every script with --tiny at once (one torch thread each), so the module takes one script's time."""
+    out = tmp_path_factory.mktemp("bench")
+    env = {**os.environ, "SBERT_TEACH_RESOURCES": "packaged", "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1"}
+    procs = {
+        name: subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), "--tiny", "--threads", "1",
+                                "--device", "cpu", "--results-dir", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+        for name in SCRIPTS
+    }
+    results = {}
+    for name, proc in procs.items():
+        stdout, stderr = proc.communicate(timeout=900)
+        results[name] = (proc.returncode, stdout, stderr)
+    return out, results
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_script_prints_ratios_and_writes_json(tiny_runs, name):
+    out, results = tiny_runs
+    code, stdout, stderr = results[name]
+    assert code == 0, stderr[-3000:]
+    printed = dict(re.findall(r"^(\w+_ratio): (-?[\d.]+|nan|inf)$", stdout, flags=re.M))
+    for key in SCRIPTS[name]:
+        assert key in printed, f"{key} not printed:\n{stdout[-2000:]}"
+    record = json.loads((out / f"{name}.json").read_text())
+    assert record["benchmark"] == name and record["mode"] == "tiny"
+    assert {"date_utc", "cpu", "versions"} <= set(record["machine"])
+    assert set(SCRIPTS[name]) <= set(record["ratios"])
+
+
+def test_report_writes_the_appendix_page_from_the_records(tiny_runs, tmp_path):
+    out, _ = tiny_runs
+    page = tmp_path / "how_fast.md"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "report.py"), "--results", str(out),
+                           "--output", str(page)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    text = page.read_text()
+    assert text.startswith("# How fast is it?")
+    for heading in ("## Goals", "## Against the paper's Table 7", "## Latest figures: CPU", "## Where the speed comes from"):
+        assert heading in text
+    assert "+89%" in text and "+48%" in text
+    record = json.loads((out / "encode_vs_st.json").read_text())
+    assert record["machine"]["date_utc"] in text  # says when the figures were measured
