@@ -20,11 +20,14 @@ import tempfile
 from pathlib import Path
 
 OFFLINE = Path(__file__).resolve().parents[1] / "_offline"
+FONT_DIR = "../extra/notebooks/@jupyter-widgets/html-manager/dist"  # served from the site root (html_extra_path)
 STATIC = OFFLINE / "static"
 # package -> [(path inside the package, destination under static/)]
 WANTED = {
     "mathjax": [("es5", "mathjax")],
-    "@jupyter-widgets/html-manager": [("dist/embed-amd.js", "widgets/embed-amd.js")],
+    "@jupyter-widgets/html-manager": [("dist/embed-amd.js", "widgets/embed-amd.js")]
+    # the widget styles ask for their icon fonts relative to the page: chapters live in notebooks/
+    + [(f"dist/*.{ext}", FONT_DIR) for ext in ("woff2", "woff", "ttf", "eot", "svg")],
     "requirejs": [("require.js", "widgets/require.js")],
     "reveal.js": [("dist", "reveal.js/dist"), ("plugin", "reveal.js/plugin")],
 }
@@ -44,6 +47,7 @@ def main() -> int:
     lock = json.loads((OFFLINE / "package-lock.json").read_text())["packages"]
     partial = STATIC.with_name("static.partial")
     shutil.rmtree(partial, ignore_errors=True)
+    shutil.rmtree(OFFLINE / "extra", ignore_errors=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name, items in WANTED.items():
             entry = lock[f"node_modules/{name}"]
@@ -59,6 +63,11 @@ def main() -> int:
             with tarfile.open(tgz) as tar:
                 tar.extractall(unpacked, filter="data")
             for source, dest in items:
+                if "*" in source:  # a pattern: copy every match into the folder dest
+                    (partial / dest).mkdir(parents=True, exist_ok=True)
+                    for src in (unpacked / "package").glob(source):
+                        shutil.copy2(src, partial / dest / src.name)
+                    continue
                 src, dst = unpacked / "package" / source, partial / dest
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 (shutil.copytree if src.is_dir() else shutil.copy2)(src, dst)

@@ -43,10 +43,11 @@ def site(tmp_path_factory):
         pytest.fail("Offline JavaScript is missing: run `python scripts/vendor_js.py` (make setup does).")
     out = tmp_path_factory.mktemp("site")
     config = (ROOT / "_config.yml").read_text().replace("execute_notebooks: cache", "execute_notebooks: 'off'")
+    config = config.replace("offline_fixes: book/_ext", f"offline_fixes: {ROOT / 'book' / '_ext'}")  # relative to the config
     assert "execute_notebooks: 'off'" in config
     (out / "_config.yml").write_text(config)
     build = subprocess.run(
-        [sys.executable, "-m", "jupyter_book", "build", str(ROOT), "--config", str(out / "_config.yml"),
+        [str(Path(sys.executable).with_name("jupyter-book")), "build", str(ROOT), "--config", str(out / "_config.yml"),
          "--path-output", str(out), "-W", "-n", "--keep-going"],
         capture_output=True, text=True, cwd=ROOT,
     )
