@@ -26,6 +26,7 @@ browser:
 # execute_notebooks: cache in _config.yml re-executes only the notebooks that changed.
 book: setup
 	@start=$$(date +%s); \
+	$(PY) scripts/instructors_page.py && \
 	SBERT_TEACH_SCALE=$(SCALE) $(VENV)/bin/jupyter-book build . -W -n --keep-going && \
 	$(PY) scripts/execution_report.py && \
 	echo "book built in $$(( $$(date +%s) - start )) s: open _build/html/index.html"

@@ -33,9 +33,9 @@ class ChapterSettings:
 
     def describe(self) -> str:
         steps = self.scale.max_steps if self.scale.max_steps is not None else "one epoch of"
-        return (f"Chapter {self.chapter}: resources={self.profile.name} (start: {self.profile.untuned}), "
-                f"scale={self.scale.name} ({steps} steps at batch {self.scale.batch_size}), "
-                f"device={self.device}, seed={self.seed}")
+        return (f"Chapter {self.chapter}\n  resources: {self.profile.name} (start: {self.profile.untuned})\n"
+                f"  scale:     {self.scale.name} ({steps} steps at batch {self.scale.batch_size})\n"
+                f"  device:    {self.device}, seed {self.seed}")
 
 
 def on_colab() -> bool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import torch
 
 from . import resources
-from .validation import check_choice, check_labels, check_same_length, check_sentences
+from .validation import check_choice, check_labels, check_same_length, check_sentences, count_truncated
 
 log = logging.getLogger("sbert_teach")
 
@@ -267,16 +267,21 @@ class TextColumnsCollator:
         self.max_length = max_length
         #: False pads every batch to ``max_length`` (static padding), the slow way, kept for comparison
         self.dynamic_padding = dynamic_padding
+        #: texts seen and texts cut to ``max_length`` so far (train() reports the count once, at the end)
+        self.texts_seen = 0
+        self.texts_truncated = 0
 
     def __call__(self, rows):
         padding = True if getattr(self, "dynamic_padding", True) else "max_length"
-        features = [
-            self.tokenizer(
-                [row[c] for row in rows], padding=padding, truncation=True,
-                max_length=self.max_length, return_tensors="pt",
-            )
-            for c in self.text_columns
-        ]
+        features = []
+        for column in self.text_columns:
+            texts = [row[column] for row in rows]
+            encoded = self.tokenizer(texts, padding=padding, truncation=True, max_length=self.max_length,
+                                     return_tensors="pt")
+            self.texts_seen += len(texts)
+            self.texts_truncated += count_truncated(self.tokenizer, texts, encoded["attention_mask"].sum(1).tolist(),
+                                                    self.max_length)
+            features.append(encoded)
         labels = None
         if self.label_column is not None:
             labels = torch.tensor([row[self.label_column] for row in rows], dtype=self.label_dtype)

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .pooling import pool
-from .validation import check_choice, check_sentences
+from .validation import check_choice, check_sentences, count_truncated, warn_truncated
 
 DENSE_ACTIVATIONS = {"identity": nn.Identity, "tanh": nn.Tanh}
 _MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -138,6 +138,8 @@ class SentenceEncoder(nn.Module):
             raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
         encoded = self.tokenizer(sentences, truncation=True, max_length=self.max_length)
         lengths = np.array([len(ids) for ids in encoded["input_ids"]])
+        warn_truncated(count_truncated(self.tokenizer, sentences, lengths, self.max_length), len(sentences),
+                       self.max_length, "sentences")
         order = np.argsort(-lengths, kind="stable") if smart_batching else np.arange(len(sentences))
         device = self.device
         amp_dtype = autocast_dtype(mixed_precision, device)

@@ -128,7 +128,8 @@ def trained(objective: str, scale=None, seed: int = 42, resources_profile=None, 
     save_encoder(result.module.encoder, partial / "encoder")
     torch.save(result.module.extra_state_dict(), partial / "head.pt")
     train_fields = {k: getattr(result.train, k) for k in
-                    ("losses", "learning_rates", "evaluations", "steps", "examples", "seconds", "device", "config")}
+                    ("losses", "learning_rates", "evaluations", "steps", "examples", "seconds", "device", "config",
+                     "truncated")}
     (partial / "result.json").write_text(json.dumps(
         {"objective": objective, "before": result.before, "after": result.after, "train": train_fields}, indent=1))
     shutil.rmtree(folder, ignore_errors=True)

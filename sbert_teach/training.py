@@ -33,6 +33,7 @@ from torch.utils.data import DataLoader
 from . import distributed
 from .checkpoint import CheckpointError, capture_rng, checkpoint_path, load_checkpoint, restore_rng, save_checkpoint
 from .data import TextColumnsCollator
+from .validation import warn_truncated
 from .speed import embed_length_sorted, embed_padding_free, supports_padding_free
 
 
@@ -76,6 +77,7 @@ class TrainResult:
     seconds: float = 0.0
     device: str = "cpu"
     config: dict = field(default_factory=dict)
+    truncated: int = 0  # training texts longer than the encoder's max_length (cut; a warning says how many)
 
     @property
     def examples_per_second(self) -> float:
@@ -435,6 +437,8 @@ def train(objective, dataset, config: TrainConfig | None = None, evaluate=None, 
         if progress is not None:
             progress.close()
     result.steps = step
+    result.truncated = collate.texts_truncated
+    warn_truncated(collate.texts_truncated, collate.texts_seen, collate.max_length, "training texts")
     if evaluate is not None:
         result.evaluations.append({"step": step, **evaluate(encoder)})
     if output_dir is not None and rank == 0:

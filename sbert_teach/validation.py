@@ -88,3 +88,32 @@ def check_choice(value: str, choices, what: str) -> str:
             f"Unknown {what} {value!r}. Choose one of: {', '.join(sorted(map(str, choices)))}."
         )
     return value
+
+
+class TruncationWarning(UserWarning):
+    """Some inputs were longer than ``max_length`` tokens and were cut."""
+
+
+def count_truncated(tokenizer, texts, lengths, max_length: int) -> int:
+    """How many of ``texts`` were cut to ``max_length`` tokens.
+
+    ``lengths`` are their tokenised lengths *after* truncation: only texts that
+    reached ``max_length`` can have been cut, so only those are tokenised again.
+    """
+    at_limit = [t for t, n in zip(texts, lengths) if n >= max_length]
+    if not at_limit:
+        return 0
+    full = tokenizer(at_limit, truncation=False, verbose=False)["input_ids"]
+    return sum(len(ids) > max_length for ids in full)
+
+
+def warn_truncated(n: int, total: int, max_length: int, what: str = "texts") -> None:
+    if n:
+        import warnings
+
+        warnings.warn(
+            f"{n} of {total} {what} are longer than max_length={max_length} tokens; only their first "
+            f"{max_length} tokens were used. Raise max_length (up to the model's limit, 512 for BERT) "
+            "or split long texts into passages.",
+            TruncationWarning, stacklevel=3,
+        )

@@ -24,4 +24,13 @@ for name, row in times.items():
     print(f"{name:45s} {seconds:7.1f} s" if seconds is not None else f"{name:45s}       ? s")
 total = sum(r["seconds"] or 0 for r in times.values())
 print(f"{'all chapters':45s} {total:7.1f} s")
-(build / "execution_times.json").write_text(json.dumps({"chapters": times, "total_seconds": total}, indent=1))
+import datetime
+import os
+
+record = {"chapters": times, "total_seconds": total, "scale": os.environ.get("SBERT_TEACH_SCALE", "local"),
+          "measured": datetime.date.today().isoformat() + " on a 2-core CPU"}
+(build / "execution_times.json").write_text(json.dumps(record, indent=1))
+if record["scale"] == "local":  # the record the "For instructors" page quotes
+    data = Path("book/data")
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "chapter_times_local.json").write_text(json.dumps(record, indent=1) + "\n")
