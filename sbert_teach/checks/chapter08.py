@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..data import NLI_LABELS
 from ..objectives import OBJECTIVES
-from .core import expect, fail, run_checks
+from .core import expect, fail, given, run_checks
 
 __all__ = ["choose_loss", "nli_to_positive_pairs"]
 
@@ -72,6 +72,8 @@ def choose_loss(answer, strict: bool = False):
 
     A function returning that dict is accepted too.
     """
+    if answer is NotImplemented or answer is Ellipsis:  # the student copy's stub
+        return run_checks("choosing a loss", [("answer written", lambda: given(answer))], strict)
     names = ", ".join(sorted(OBJECTIVES))
     state = {}
 
