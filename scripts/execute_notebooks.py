@@ -17,6 +17,9 @@ from nbclient import NotebookClient
 os.environ.setdefault("SBERT_TEACH_SCALE", "smoke")
 os.environ.setdefault("SBERT_TEACH_RESOURCES", "packaged")
 os.environ.setdefault("TQDM_DISABLE", "1")
+# as in the Makefile, so the saved outputs match what nbval sees in CI (no download/loading bars)
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 paths = [Path(p) for p in sys.argv[1:]] or sorted(Path("notebooks").glob("[0-9][0-9]_*.ipynb"))
 for path in paths:
