@@ -110,8 +110,14 @@ class SentenceEncoder(nn.Module):
 
     def encode(self, sentences, batch_size: int = 64, normalize: bool = False,
                smart_batching: bool = True, show_progress: bool = False, convert_to_numpy: bool = False,
-               inference_mode: bool = True, dynamic_padding: bool = True, mixed_precision: str = "off"):
+               inference_mode: bool = True, dynamic_padding: bool = True, mixed_precision: str = "off",
+               keep_on_device: bool = False):
         """Embed ``sentences`` and return ``(n, embedding_dim)`` in input order.
+
+        The vectors come back as a CPU tensor (or NumPy array with
+        ``convert_to_numpy``) wherever the model runs, so ``.numpy()``, pandas
+        and seaborn work the same on a Colab GPU as on a laptop;
+        ``keep_on_device=True`` leaves them on the GPU for further GPU work.
 
         With ``smart_batching`` the sentences are tokenised once, sorted by token
         length (longest first, so memory problems show up at once) and batched,
@@ -126,11 +132,14 @@ class SentenceEncoder(nn.Module):
         """
         grad_mode = torch.inference_mode() if inference_mode else torch.no_grad()
         with grad_mode:
-            return self._encode(sentences, batch_size, normalize, smart_batching, show_progress, convert_to_numpy,
-                                dynamic_padding, mixed_precision)
+            emb = self._encode(sentences, batch_size, normalize, smart_batching, show_progress, dynamic_padding,
+                               mixed_precision)
+        if convert_to_numpy:
+            return emb.cpu().numpy()
+        return emb if keep_on_device else emb.cpu()
 
-    def _encode(self, sentences, batch_size, normalize, smart_batching, show_progress, convert_to_numpy,
-                dynamic_padding, mixed_precision):
+    def _encode(self, sentences, batch_size, normalize, smart_batching, show_progress, dynamic_padding,
+                mixed_precision):
         from .training import autocast_dtype
 
         sentences = check_sentences(sentences)
@@ -164,4 +173,4 @@ class SentenceEncoder(nn.Module):
         emb[torch.from_numpy(order).to(emb.device)] = sorted_emb  # back to input order
         if normalize:
             emb = F.normalize(emb, p=2, dim=-1)
-        return emb.cpu().numpy() if convert_to_numpy else emb
+        return emb

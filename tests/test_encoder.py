@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 SENTENCES = [
@@ -45,3 +46,16 @@ def test_reference_matches_sentence_transformers_encode(reference):
     st = SentenceTransformer(str(resources.packaged_model_path()), device="cpu")
     theirs = st.encode(SENTENCES, convert_to_tensor=True)
     torch.testing.assert_close(reference.encode(SENTENCES), theirs, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_encode_returns_cpu_vectors_from_a_gpu_model(reference):
+    """On a GPU, encode() still hands back CPU vectors, so `.numpy()` works in the chapters (Colab)."""
+    model = reference.to("cuda")
+    try:
+        emb = model.encode(["A man is playing a guitar.", "Someone plays music."])
+        assert emb.device.type == "cpu"
+        assert model.encode(["One."], keep_on_device=True).device.type == "cuda"
+        emb.numpy()
+    finally:
+        reference.to("cpu")
