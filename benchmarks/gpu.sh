@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every benchmark on CUDA, plus training at bert-base shape with model FLOPs utilisation,
 # then regenerate the appendix page. Written to run on a machine with an NVIDIA GPU and a CUDA
-# build of torch; it has not been run by its author (no GPU was available when it was written).
+# build of torch. Last run 2026-11-22 on an H100 (records: benchmarks/results/*_cuda.json).
 #
 #   bash benchmarks/gpu.sh            # full sizes (a few minutes on a modern GPU)
 #   bash benchmarks/gpu.sh --quick    # small sizes
