@@ -33,6 +33,8 @@ class ChapterSettings:
 
     def describe(self) -> str:
         steps = self.scale.max_steps if self.scale.max_steps is not None else "one epoch of"
+        if self.scale.softmax_steps and self.scale.softmax_steps != self.scale.max_steps:
+            steps = f"{steps} (softmax: {self.scale.softmax_steps})"
         return (f"Chapter {self.chapter}\n  resources: {self.profile.name} (start: {self.profile.untuned})\n"
                 f"  scale:     {self.scale.name} ({steps} steps at batch {self.scale.batch_size})\n"
                 f"  device:    {self.device}, seed {self.seed}")
@@ -91,6 +93,21 @@ def setup_chapter(chapter: int, seed: int = 42, quiet: bool = False) -> ChapterS
     if not quiet:
         print(settings.describe())
     return settings
+
+
+def record(name: str) -> dict:
+    """A measurement shipped with the package (``sbert_teach/records/<name>.json``), e.g. one a GPU made.
+
+    Chapter 4 plots ``softmax_start``, written by ``scripts/softmax_start.py``.
+    """
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parent / "records" / f"{name}.json"
+    if not path.exists():
+        known = sorted(p.stem for p in path.parent.glob("*.json"))
+        raise FileNotFoundError(f"No record named {name!r} in {path.parent}; known: {known}.")
+    return json.loads(path.read_text())
 
 
 def glue(name: str, value, display: bool = False) -> None:

@@ -29,10 +29,8 @@ def training_data(objective: str, resources_profile=None, scale=None):
         return data.load_sts("train", profile, limit=scale.sts_train)
     if objective == "softmax":
         return data.load_nli("train", profile, limit=scale.nli_train)
-    # triplets: read more NLI pairs, since only premises with both an entailment
-    # and a contradiction yield a triplet (about 1 per 3.7 pairs)
-    limit = None if scale.nli_train is None else scale.nli_train * 4
-    return data.nli_triplets(data.load_nli("train", profile, limit=limit))
+    # triplets: only premises with both an entailment and a contradiction yield one
+    return data.nli_triplets(data.load_nli("train", profile, limit=scale.triplet_source_pairs))
 
 
 @dataclass
@@ -48,6 +46,33 @@ class RunResult:
         return self.after["spearman_cosine"] - self.before["spearman_cosine"]
 
 
+def recipe_config(objective: str, resources_profile=None, scale=None, seed: int = 42, show_progress: bool = True,
+                  **overrides) -> TrainConfig:
+    """The :class:`TrainConfig` a recipe trains ``objective`` with (chapter 4 prints it).
+
+    Batch size, steps and evaluation come from the scale, the learning rate from
+    the resources profile. Softmax also takes the profile's ``softmax_settings``
+    (offline: the head learns alone first) and the scale's ``softmax_steps``, and
+    is evaluated five times on the way so chapter 4 can plot STS against steps.
+    ``overrides`` replace any field last (e.g. ``learning_rate``).
+    """
+    check_choice(objective, RECIPE_OBJECTIVES, "objective")
+    profile, scale = resources.get_profile(resources_profile), resources.get_scale(scale)
+    config = TrainConfig(batch_size=scale.batch_size, learning_rate=profile.learning_rate, max_steps=scale.max_steps,
+                         eval_every=scale.eval_every, seed=seed, show_progress=show_progress)
+    if objective == "softmax":
+        for key, value in profile.softmax_settings.items():
+            setattr(config, key, value)
+        config.max_steps = scale.softmax_steps or scale.max_steps
+        if config.eval_every is None and config.max_steps:
+            config.eval_every = max(1, config.max_steps // 5)
+    for key, value in overrides.items():
+        if not hasattr(config, key):
+            raise TypeError(f"Unknown training setting {key!r}; see TrainConfig for the names.")
+        setattr(config, key, value)
+    return config
+
+
 def run(objective: str, scale=None, seed: int = 42, output_dir=None, resources_profile=None,
         start: str = "untuned", eval_split: str = "dev", show_progress: bool = True, resume: bool = False,
         **overrides) -> RunResult:
@@ -60,12 +85,7 @@ def run(objective: str, scale=None, seed: int = 42, output_dir=None, resources_p
     train_set = training_data(objective, profile, scale)
     eval_set = data.load_sts(eval_split, profile, limit=scale.eval_pairs)
     before = evaluate_sts(encoder, eval_set)
-    config = TrainConfig(batch_size=scale.batch_size, learning_rate=profile.learning_rate, max_steps=scale.max_steps,
-                         eval_every=scale.eval_every, seed=seed, show_progress=show_progress)
-    for key, value in overrides.items():
-        if not hasattr(config, key):
-            raise TypeError(f"Unknown training setting {key!r}; see TrainConfig for the names.")
-        setattr(config, key, value)
+    config = recipe_config(objective, profile, scale, seed=seed, show_progress=show_progress, **overrides)
     objective_module = make_objective(objective, encoder)
     history = train(objective_module, train_set, config, evaluate=lambda enc: evaluate_sts(enc, eval_set),
                     output_dir=output_dir, resume=resume)
@@ -78,7 +98,7 @@ def _cache_key(objective: str, profile, scale, seed: int, start: str, overrides:
 
     import sbert_teach
 
-    settings = {"objective": objective, "profile": profile.name, "scale": repr(scale), "seed": seed, "start": start,
+    settings = {"objective": objective, "profile": repr(profile), "scale": repr(scale), "seed": seed, "start": start,
                 "overrides": {k: repr(v) for k, v in sorted(overrides.items())}, "version": sbert_teach.__version__}
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
     return f"{profile.name}-{scale.name}-{objective}-seed{seed}-{digest}"

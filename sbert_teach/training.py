@@ -49,6 +49,9 @@ class TrainConfig:
     weight_decay: float = 0.01
     max_grad_norm: float = 1.0
     head_learning_rate: float | None = None  # the objective's own layers (e.g. softmax classifier); None: same
+    # First N steps: only the objective's own layers learn, the encoder waits ("linear probing, then
+    # fine-tuning", Kumar et al. 2022): a random head's gradients would otherwise distort the encoder (chapter 4)
+    head_only_steps: int = 0
     mixed_precision: str = "auto"  # "auto" (bf16/fp16 on CUDA, off on CPU), "bf16", "fp16", "off"
     eval_every: int | None = None
     seed: int = 42
@@ -129,6 +132,12 @@ def warmup_linear_schedule(optimizer, warmup_steps: int, total_steps: int):
             return (step + 1) / max(1, warmup_steps)
         return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _set_requires_grad(params, flag: bool) -> None:
+    if params and params[0].requires_grad != flag:
+        for p in params:
+            p.requires_grad_(flag)
 
 
 def make_optimizer(model, config: TrainConfig, device: torch.device):
@@ -323,6 +332,11 @@ def train(objective, dataset, config: TrainConfig | None = None, evaluate=None, 
     if config.max_steps is not None:
         total = min(total, config.max_steps)
     optimizer = make_optimizer(objective, config, device)
+    encoder_params = [p for name, p in objective.named_parameters() if name.startswith("encoder.")]
+    trainable_encoder = [p for p in encoder_params if p.requires_grad]
+    if config.head_only_steps and len(encoder_params) == len(list(objective.parameters())):
+        raise ValueError(f"head_only_steps={config.head_only_steps}, but the {type(objective).__name__} has no layers "
+                         "of its own to train first (only the softmax objective has a head). Set head_only_steps=0.")
     scheduler = warmup_linear_schedule(optimizer, math.ceil(total * config.warmup_ratio), total)
     amp_dtype = autocast_dtype(config.mixed_precision, device)
     scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
@@ -390,6 +404,8 @@ def train(objective, dataset, config: TrainConfig | None = None, evaluate=None, 
                         break
                     if labels is not None:
                         labels = labels.to(device, non_blocking=True)
+                    if world == 1:  # head-only phase without the encoder's backward pass (under DDP: dropped below)
+                        _set_requires_grad(trainable_encoder, step >= config.head_only_steps)
                     with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
                         loss = step_module(features, labels)
                     if sync_every == 1 and not torch.isfinite(loss):  # CPU: checking costs nothing, stop at once
@@ -397,6 +413,9 @@ def train(objective, dataset, config: TrainConfig | None = None, evaluate=None, 
                     optimizer.zero_grad(set_to_none=True)
                     scaler.scale(loss).backward()
                     scaler.unscale_(optimizer)
+                    if step < config.head_only_steps:
+                        for p in encoder_params:  # AdamW skips a parameter without a gradient: no update, no decay
+                            p.grad = None
                     torch.nn.utils.clip_grad_norm_(objective.parameters(), config.max_grad_norm)
                     scaler.step(optimizer)
                     scaler.update()
@@ -434,6 +453,7 @@ def train(objective, dataset, config: TrainConfig | None = None, evaluate=None, 
         result.seconds = time.perf_counter() - start
     finally:
         _restore_tf32(tf32)
+        _set_requires_grad(trainable_encoder, True)
         if progress is not None:
             progress.close()
     result.steps = step

@@ -10,7 +10,7 @@ from sbert_teach import recipes, resources
 
 @pytest.fixture
 def tiny_scale():
-    return dataclasses.replace(resources.get_scale("smoke"), name="tiny", nli_train=64, sts_train=64,
+    return dataclasses.replace(resources.get_scale("smoke"), name="tiny", nli_train=64, sts_train=64, softmax_steps=None, triplet_source_pairs=256,
                                eval_pairs=40, max_steps=2, batch_size=8)
 
 

@@ -1,0 +1,76 @@
+"""Softmax on NLI from the packaged untuned start: the paper's way vs the head learning alone first.
+
+Trains the softmax objective twice from the same start on the same SNLI pairs and records STSb dev
+Spearman (all 1,500 pairs) every ``--eval-every`` steps:
+
+* ``together``: one learning rate for head and encoder from step 1 (the packaged profile's 2e-4);
+* ``head_first``: the packaged recipe's ``softmax_settings`` (the head alone for 100 steps at 2e-3,
+  then everything at 1e-4).
+
+Chapter 4 plots the record (``sbert_teach/records/softmax_start.json``, read with ``book.record``). On CPU the default sizes take hours;
+it was run on a GPU, in float32 so the curves match what a CPU would compute::
+
+    python scripts/softmax_start.py --device cuda                 # about 2 minutes on an H100
+    python scripts/softmax_start.py --steps 60 --eval-every 20    # a quick look on a CPU
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from sbert_teach import data, resources
+from sbert_teach.evaluation import evaluate_sts
+from sbert_teach.models import get_model
+from sbert_teach.objectives import make_objective
+from sbert_teach.training import TrainConfig, train
+
+RECORD = Path(__file__).resolve().parents[1] / "sbert_teach" / "records" / "softmax_start.json"
+
+
+def curve(settings: dict, steps: int, eval_every: int, nli, dev, seed: int, device: str | None) -> dict:
+    encoder = get_model("untuned", "packaged", seed=seed)
+    points = [{"step": 0, **evaluate_sts(encoder, dev)}]
+    config = TrainConfig(batch_size=16, max_steps=steps, eval_every=eval_every, seed=seed, device=device,
+                         mixed_precision="off", show_progress=False, **settings)
+    start = time.perf_counter()
+    result = train(make_objective("softmax", encoder), nli, config, evaluate=lambda enc: evaluate_sts(enc, dev))
+    points += [e for e in result.evaluations]
+    return {"settings": settings, "seconds": round(time.perf_counter() - start, 1),
+            "points": [{"step": p["step"], "spearman_cosine": round(p["spearman_cosine"], 4)} for p in points]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=3000, help="steps of the 'together' run (head_first: a third)")
+    parser.add_argument("--eval-every", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--output", type=Path, default=RECORD)
+    args = parser.parse_args()
+    profile = resources.get_profile("packaged")
+    nli = data.load_nli("train", profile, limit=None)
+    dev = data.load_sts("dev", profile)
+    runs = {
+        "together": curve({"learning_rate": profile.learning_rate}, args.steps, args.eval_every, nli, dev,
+                          args.seed, args.device),
+        "head_first": curve(dict(profile.softmax_settings), max(args.eval_every, args.steps // 3), args.eval_every,
+                            nli, dev, args.seed, args.device),
+    }
+    for name, run in runs.items():
+        print(name, " ".join(f"{p['step']}:{p['spearman_cosine']:.3f}" for p in run["points"]), f"({run['seconds']} s)")
+    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() and args.device != "cpu" else platform.processor()
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps({"script": "scripts/softmax_start.py", "precision": "float32 (mixed precision off)",
+                                       "device": device or "cpu", "torch": torch.__version__, "seed": args.seed,
+                                       "batch_size": 16, "dev_pairs": len(dev), "runs": runs}, indent=1))
+    print("record:", args.output)
+
+
+if __name__ == "__main__":
+    main()
