@@ -34,3 +34,19 @@ def test_different_settings_never_share_a_cache_entry(tiny_scale):
     assert key != recipes._cache_key("regression", profile, tiny_scale, 3, "untuned", {})
     assert key != recipes._cache_key("softmax", profile, tiny_scale, 3, "untuned", {"learning_rate": 1e-3})
     assert key != recipes._cache_key("softmax", profile, dataclasses.replace(tiny_scale, max_steps=3), 3, "untuned", {})
+
+
+def test_softmax_recipe_trains_the_head_first_offline_and_follows_the_paper_on_the_hub():
+    packaged, hub = resources.get_profile("packaged"), resources.get_profile("hub")
+    offline = recipes.recipe_config("softmax", packaged, "smoke")
+    assert offline.head_only_steps == packaged.softmax_settings["head_only_steps"] > 0
+    assert offline.head_learning_rate > offline.learning_rate
+    assert offline.max_steps == resources.get_scale("smoke").softmax_steps > resources.get_scale("smoke").max_steps
+    assert offline.eval_every  # chapter 4 plots STS against steps
+    paper = recipes.recipe_config("softmax", hub, "paper")
+    assert (paper.head_only_steps, paper.head_learning_rate, paper.learning_rate, paper.max_steps) == (0, None, 2e-5, None)
+    # other objectives keep the scale's steps; explicit overrides win over the recipe
+    assert recipes.recipe_config("regression", packaged, "smoke").max_steps == resources.get_scale("smoke").max_steps
+    assert recipes.recipe_config("softmax", packaged, "smoke", learning_rate=3e-5).learning_rate == 3e-5
+    with pytest.raises(TypeError, match="Unknown training setting"):
+        recipes.recipe_config("softmax", packaged, "smoke", learnin_rate=1e-5)
