@@ -2,6 +2,7 @@
 
 from sbert_teach import NLI_LABELS, checks
 from sbert_teach.checks.chapter08 import LOSS_CHOICE_DATASETS, _FITS, _SHAPE
+from checks_helpers import hints as _hints
 
 RIGHT = {
     "duplicate_questions": "mnr",
@@ -11,10 +12,6 @@ RIGHT = {
     "search_clicks": "triplet",
     "headline_lead": "mnr",
 }
-
-
-def _hints(result):
-    return " ".join(hint for _, hint in result.failed_cases)
 
 
 def _not_written(*args, **kwargs):

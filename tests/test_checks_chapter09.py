@@ -3,6 +3,7 @@ from datasets import Dataset
 
 from sbert_teach import checks, unsupervised
 from sbert_teach.checks import ExerciseNotPassed
+from checks_helpers import assert_reports_not_written, hints
 
 
 # The answers in notebooks/09_beyond.ipynb
@@ -28,10 +29,6 @@ def dense_layer_size(in_features, out_dims, bias=True):
 
 def not_written(*args, **kwargs):
     raise NotImplementedError
-
-
-def hints(result):
-    return " ".join(hint for _, hint in result.failed_cases)
 
 
 @pytest.mark.parametrize("answer", [make_simcse_pairs, unsupervised.simcse_pairs])
@@ -73,10 +70,7 @@ def test_simcse_shuffled_or_wrong_columns_fail():
 
 
 def test_simcse_not_written_yet():
-    result = checks.simcse_pairs(not_written)
-    assert result.not_written and "not written yet" in result.report()
-    with pytest.raises(ExerciseNotPassed):
-        checks.simcse_pairs(not_written, strict=True)
+    assert_reports_not_written(checks.simcse_pairs, not_written)
 
 
 def test_dense_reference_answer_passes():
