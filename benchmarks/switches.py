@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import _common as C
 
-SIZES = {"tiny": (1, 1, 4, 16), "quick": (4, 2, 16, 320), "full": (20, 3, 16, 2000)}  # steps, reps, batch, sentences
+SIZES = {"tiny": (1, 1, 4, 16), "quick": (2, 2, 16, 96), "full": (20, 3, 16, 2000)}  # steps, reps, batch, sentences
 
 
 def main(argv=None):
