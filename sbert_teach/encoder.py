@@ -148,7 +148,7 @@ class SentenceEncoder(nn.Module):
         encoded = self.tokenizer(sentences, truncation=True, max_length=self.max_length)
         lengths = np.array([len(ids) for ids in encoded["input_ids"]])
         warn_truncated(count_truncated(self.tokenizer, sentences, lengths, self.max_length), len(sentences),
-                       self.max_length, "sentences")
+                       self.max_length, "sentences", stacklevel=4)  # point at the caller of encode()
         order = np.argsort(-lengths, kind="stable") if smart_batching else np.arange(len(sentences))
         device = self.device
         amp_dtype = autocast_dtype(mixed_precision, device)

@@ -107,7 +107,8 @@ def count_truncated(tokenizer, texts, lengths, max_length: int) -> int:
     return sum(len(ids) > max_length for ids in full)
 
 
-def warn_truncated(n: int, total: int, max_length: int, what: str = "texts") -> None:
+def warn_truncated(n: int, total: int, max_length: int, what: str = "texts", stacklevel: int = 3) -> None:
+    """Warn once about ``n`` truncated texts; ``stacklevel`` points the warning at the user's call."""
     if n:
         import warnings
 
@@ -115,5 +116,5 @@ def warn_truncated(n: int, total: int, max_length: int, what: str = "texts") -> 
             f"{n} of {total} {what} are longer than max_length={max_length} tokens; only their first "
             f"{max_length} tokens were used. Raise max_length (up to the model's limit, 512 for BERT) "
             "or split long texts into passages.",
-            TruncationWarning, stacklevel=3,
+            TruncationWarning, stacklevel=stacklevel,
         )

@@ -27,18 +27,20 @@ def test_encode_rejects_bad_sentences_with_the_fix(tiny_encoder, sentences, mess
 
 
 def test_text_longer_than_max_length_is_counted_in_a_warning(tiny_encoder):
-    with pytest.warns(TruncationWarning, match=r"2 of 3 sentences are longer than max_length=128"):
+    with pytest.warns(TruncationWarning, match=r"2 of 3 sentences are longer than max_length=128") as caught:
         emb = tiny_encoder.encode([LONG, "short one", LONG + "more"])
     assert emb.shape[0] == 3 and torch.isfinite(emb).all()
+    assert caught[0].filename == __file__  # the warning points at the caller's line, not inside the package
 
 
 def test_training_counts_truncated_texts_once(tiny_encoder):
     data = pairs_dataset([LONG, "a cat", "a dog", "the sun"] * 2, ["a kitten", LONG, "a puppy", "the moon"] * 2,
                          [0.9, 0.8, 0.2, 0.5] * 2)
-    with pytest.warns(TruncationWarning, match=r"4 of 16 training texts"):
+    with pytest.warns(TruncationWarning, match=r"4 of 16 training texts") as caught:
         result = train(make_objective("regression", tiny_encoder), data,
                        TrainConfig(batch_size=4, max_steps=2, show_progress=False))
     assert result.truncated == 4
+    assert caught[0].filename == __file__
 
 
 @pytest.mark.parametrize("labels,message", [([0, 3], r"0\.\.2"), ([0, -1], r"0\.\.2|-1")])
