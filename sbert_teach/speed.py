@@ -192,14 +192,9 @@ def embed_padding_free(encoder, features) -> list[torch.Tensor]:
     """
     if not features or not supports_padding_free(encoder.transformer) or not all(_right_padded(f) for f in features):
         return embed_length_sorted(encoder, features)
-    device = encoder.device
     width = max(f["input_ids"].shape[1] for f in features)
     keys = [k for k in _MODEL_INPUTS if all(k in f for f in features)]
     stacked = {k: torch.cat([torch.nn.functional.pad(f[k], (0, width - f[k].shape[1])) for f in features])
                for k in keys}
-    real = real_token_index(stacked["attention_mask"].cpu())  # on the host: no device sync for the count
-    stacked = {k: v.to(device, non_blocking=True) for k, v in stacked.items()}
-    tokens = padding_free_bert(encoder.transformer, stacked["input_ids"], stacked["attention_mask"],
-                               stacked.get("token_type_ids"), real)
-    emb = encoder.pool_tokens(tokens, stacked["attention_mask"])
+    emb = encoder.forward_padding_free(stacked)
     return list(emb.split([f["input_ids"].shape[0] for f in features]))

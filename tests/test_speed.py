@@ -68,6 +68,26 @@ def test_non_finite_loss_still_stops_training(tiny_encoder, toy_pairs):
 def test_encode_switches_give_the_same_vectors(tiny_encoder):
     sentences = ["A short one.", "A much longer sentence with quite a few more words in it.", "Mid length here."]
     ref = tiny_encoder.encode(sentences)
-    for options in ({"smart_batching": False}, {"dynamic_padding": False}, {"inference_mode": False},
-                    {"mixed_precision": "auto"}):  # autocast is CUDA only: a no-op on CPU
+    for options in ({"padding_free": False}, {"smart_batching": False}, {"dynamic_padding": False},
+                    {"inference_mode": False}, {"mixed_precision": "auto"}):  # autocast is CUDA only: a no-op on CPU
         assert torch.allclose(tiny_encoder.encode(sentences, batch_size=2, **options), ref, atol=1e-5), options
+
+
+def test_encode_takes_the_padding_free_pass_only_where_it_is_exact(tiny_encoder, monkeypatch):
+    sentences = ["A short one.", "A much longer sentence with quite a few more words in it.", "Mid length here.", "Hi."]
+    plain = tiny_encoder.encode(sentences, batch_size=4, padding_free=False)
+    calls = []
+    monkeypatch.setattr(tiny_encoder.transformer, "forward", lambda *a, **k: calls.append(1) or 1 / 0)
+    # right padding: the BERT module's own forward is never called, the vectors are the same
+    torch.testing.assert_close(tiny_encoder.encode(sentences, batch_size=4), plain, rtol=1e-4, atol=1e-5)
+    assert calls == []
+    # left padding and fixed-length padding go through the model's own forward pass
+    for options in ({"dynamic_padding": False}, {"padding_free": False}):
+        with pytest.raises(ZeroDivisionError):
+            tiny_encoder.encode(sentences, batch_size=4, **options)
+    tiny_encoder.tokenizer.padding_side = "left"
+    try:
+        with pytest.raises(ZeroDivisionError):
+            tiny_encoder.encode(sentences, batch_size=4)
+    finally:
+        tiny_encoder.tokenizer.padding_side = "right"
