@@ -110,6 +110,38 @@ def record(name: str) -> dict:
     return json.loads(path.read_text())
 
 
+#: How ``scripts/seed_spread.py`` names its autocast modes, for tables.
+PRECISION_NAMES = {"off": "float32", "auto": "bf16 autocast", "bf16": "bf16 autocast", "fp16": "fp16 autocast"}
+
+
+def seed_spread(rec: dict | None = None):
+    """STS gain per objective and precision over seeds, from the ``seed_spread`` record (chapter 4, instructors page).
+
+    One row per (objective, precision): how many runs, the lowest, median and highest
+    gain in STSb dev Spearman, and in how many runs it rose. ``rec`` defaults to the
+    shipped record, written on a GPU by ``scripts/seed_spread.py``.
+    """
+    import pandas as pd
+
+    rec = record("seed_spread") if rec is None else rec
+    runs = pd.DataFrame(rec.get("runs", []))
+    needed = {"objective", "seed", "mixed_precision", "gain"}
+    if runs.empty or not needed <= set(runs.columns):
+        raise ValueError(f"A seed_spread record needs a list 'runs' of dicts with {sorted(needed)}; "
+                         "write one with scripts/seed_spread.py.")
+    runs["precision"] = runs["mixed_precision"].map(lambda m: PRECISION_NAMES.get(m, m))
+    groups = runs.groupby(["objective", "precision"], sort=False)
+    table = groups["gain"].agg(runs="count", lowest="min", median="median", highest="max")
+    table["rose"] = groups["gain"].apply(lambda g: int((g > 0).sum()))
+    table["seeds"] = groups["seed"].apply(lambda g: ", ".join(str(x) for x in sorted(g)))
+    table = table.reset_index()
+    from .recipes import RECIPE_OBJECTIVES
+
+    order = {name: i for i, name in enumerate((*RECIPE_OBJECTIVES, *PRECISION_NAMES.values()))}
+    return table.sort_values(["objective", "precision"], key=lambda col: col.map(lambda v: order.get(v, len(order))),
+                             ignore_index=True)
+
+
 def glue(name: str, value, display: bool = False) -> None:
     """Store ``value`` under ``name`` for the prose to quote: ``{glue:text}`name:.3f` ``.
 
