@@ -78,9 +78,13 @@ def test_encode_takes_the_padding_free_pass_only_where_it_is_exact(tiny_encoder,
     plain = tiny_encoder.encode(sentences, batch_size=4, padding_free=False)
     calls = []
     monkeypatch.setattr(tiny_encoder.transformer, "forward", lambda *a, **k: calls.append(1) or 1 / 0)
-    # right padding: the BERT module's own forward is never called, the vectors are the same
+    # on a CPU "auto" takes the padding-free pass: the BERT module's own forward is never called
     torch.testing.assert_close(tiny_encoder.encode(sentences, batch_size=4), plain, rtol=1e-4, atol=1e-5)
     assert calls == []
+    torch.testing.assert_close(tiny_encoder.encode(sentences, batch_size=4, padding_free=True), plain,
+                               rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="padding_free must be True, False or 'auto'"):
+        tiny_encoder.encode(sentences, padding_free="yes")
     # left padding and fixed-length padding go through the model's own forward pass
     for options in ({"dynamic_padding": False}, {"padding_free": False}):
         with pytest.raises(ZeroDivisionError):
