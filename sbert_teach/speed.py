@@ -25,6 +25,8 @@ of the work) see only the real tokens, packed into one ``(tokens, hidden)``
 matrix. Only attention, which must know which tokens share a sentence, works
 on a padded ``(batch, length)`` layout. One pass also means one dense
 gradient for the 30k-row word-embedding table instead of one per sub-batch.
+:meth:`SentenceEncoder.encode <sbert_teach.encoder.SentenceEncoder.encode>` uses
+the same pass (:func:`padding_free_bert`) on a CPU, for what sorting leaves.
 
 Example:
     >>> plan_sub_batches([30, 28, 12, 11, 10, 9], overhead_tokens=8)
