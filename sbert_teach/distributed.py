@@ -72,3 +72,11 @@ def mean_over_processes(value: float) -> float:
     t = torch.tensor([value], dtype=torch.float64, device=device)
     dist.all_reduce(t)
     return float(t.item()) / dist.get_world_size()
+
+
+def wrap(module: torch.nn.Module) -> torch.nn.Module:
+    """``module`` in ``DistributedDataParallel``, which averages gradients over the processes in backward."""
+    from torch.nn.parallel import DistributedDataParallel
+
+    # find_unused_parameters: BERT's pooler (and the classifier of a non-softmax objective) get no gradient
+    return DistributedDataParallel(module, find_unused_parameters=True)

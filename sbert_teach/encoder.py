@@ -156,7 +156,7 @@ class SentenceEncoder(nn.Module):
     def _encode(self, sentences, batch_size, normalize, smart_batching, show_progress, dynamic_padding,
                 mixed_precision, padding_free):
         from .speed import supports_padding_free
-        from .training import autocast_dtype
+        from .precision import autocast_dtype
 
         sentences = check_sentences(sentences)
         if batch_size < 1:

@@ -1,27 +1,37 @@
 """The training loop: one loop for every objective, CPU or GPU (chapters 4-6).
 
-Where is the training loop? Here, :func:`train`. Notebooks call it; nothing
-copies it.
+Where is the training loop? Here. Read it in this order:
 
-What it does, in order, each step: take a batch (dynamic padding, done by the
-collator), run the objective under autocast on GPU, back-propagate, clip the
-gradient norm, step AdamW and the linear warm-up/decay schedule, record the
-loss. Every ``eval_every`` steps it calls your ``evaluate`` function.
+* :func:`training_step`: one optimisation step (forward under autocast, loss,
+  backward, clip, AdamW and schedule step). Chapter 4 writes it by hand.
+* :meth:`Trainer.fit` and :meth:`Trainer.fit_epoch`: the loop around the step.
+* :func:`train`: what notebooks and the command line call.
 
-Where its speed comes from, each with a switch in :class:`TrainConfig` so a
-benchmark can show its share (``benchmarks/``, appendix "How fast is it?"):
-``dynamic_padding`` (pad a batch only to its longest sentence),
-``padding_free`` (BERT: all columns in one pass whose dense layers skip the
-padding), ``smart_batching`` (other models: encode a batch's sentences in
-length-sorted sub-batches; both in :mod:`sbert_teach.speed`), ``fused_optimizer`` (one AdamW kernel for all
-parameters), ``sync_every`` (on GPU, read the loss back to the host only now
-and then), and on GPU ``mixed_precision`` (bf16 autocast) and ``allow_tf32``.
+Every other concern is a named piece with its own module and tests:
+
+=========================================  ==============================================
+concern                                    where
+=========================================  ==============================================
+data order, position, this process's rows  :func:`epoch_batches`, :meth:`Trainer.batches`
+training phases and warm-up (head only)    :mod:`sbert_teach.optimization` (``Phases``)
+optimizer                                  :func:`sbert_teach.optimization.make_optimizer`
+precision, device, TF32                    :mod:`sbert_teach.precision`
+loss read-back, non-finite checks          :mod:`sbert_teach.loss_log` (``LossLog``)
+evaluation and progress bar                :mod:`sbert_teach.reporting`
+checkpoint and resume                      :mod:`sbert_teach.checkpoint`, :meth:`Trainer.save_checkpoint`
+interruption (Ctrl-C, SIGTERM)             :mod:`sbert_teach.interruption`
+several processes (torchrun, DDP)          :mod:`sbert_teach.distributed`
+speed paths (padding-free, length-sorted)  :mod:`sbert_teach.speed`
+=========================================  ==============================================
+
+Each speed path has a switch in :class:`TrainConfig`, so a benchmark can show
+its share (``benchmarks/``, appendix "How fast is it?"): ``dynamic_padding``,
+``padding_free``, ``smart_batching``, ``fused_optimizer``, ``sync_every``
+and, on GPU, ``mixed_precision`` and ``allow_tf32``.
 """
 
 from __future__ import annotations
 
-import math
-import os
 import random
 import time
 from dataclasses import asdict, dataclass, field
@@ -33,8 +43,16 @@ from torch.utils.data import DataLoader
 from . import distributed
 from .checkpoint import CheckpointError, capture_rng, checkpoint_path, load_checkpoint, restore_rng, save_checkpoint
 from .data import TextColumnsCollator
-from .validation import warn_truncated
+from .interruption import StopFlag, TrainingInterrupted, interruption_message
+from .loss_log import LossLog
+from .optimization import Phases, make_optimizer, set_requires_grad, warmup_linear_schedule
+from .precision import autocast_dtype, pick_device, tf32_matmuls
+from .reporting import Progress, due, record_evaluation
 from .speed import embed_length_sorted, embed_padding_free, supports_padding_free
+from .validation import warn_truncated
+
+__all__ = ["TrainConfig", "TrainResult", "Trainer", "TrainingInterrupted", "train", "training_step", "epoch_batches",
+           "seed_everything", "pick_device", "autocast_dtype", "make_optimizer", "warmup_linear_schedule"]
 
 
 @dataclass
@@ -43,7 +61,7 @@ class TrainConfig:
 
     batch_size: int = 16
     learning_rate: float = 2e-5
-    warmup_ratio: float = 0.1
+    warmup_ratio: float = 0.1  # of each phase's steps (sbert_teach.optimization)
     epochs: int = 1
     max_steps: int | None = None  # stop early; None = full epochs
     weight_decay: float = 0.01
@@ -52,7 +70,7 @@ class TrainConfig:
     # First N steps: only the objective's own layers learn, the encoder waits ("linear probing, then
     # fine-tuning", Kumar et al. 2022): a random head's gradients would otherwise distort the encoder (chapter 4)
     head_only_steps: int = 0
-    mixed_precision: str = "auto"  # "auto" (bf16/fp16 on CUDA, off on CPU), "bf16", "fp16", "off"
+    mixed_precision: str = "auto"  # "auto" (bf16 where native, else fp16 on CUDA; off on CPU), "bf16", "fp16", "off"
     eval_every: int | None = None
     seed: int = 42
     device: str | None = None  # None: CUDA if available, else CPU
@@ -73,7 +91,7 @@ class TrainResult:
     """What a run produced: per-step losses, evaluations, and timing."""
 
     losses: list[float] = field(default_factory=list)
-    learning_rates: list[float] = field(default_factory=list)
+    learning_rates: list[float] = field(default_factory=list)  # the encoder's, per step
     evaluations: list[dict] = field(default_factory=list)
     steps: int = 0
     examples: int = 0
@@ -87,111 +105,37 @@ class TrainResult:
         return self.examples / self.seconds if self.seconds else float("nan")
 
 
-def pick_device(requested: str | None = None) -> torch.device:
-    """``requested`` if given, else CUDA when present, else CPU."""
-    if requested:
-        return torch.device(requested)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def training_step(loss_module, features, labels, optimizer, scheduler, scaler, *, amp_dtype=None,
+                  max_grad_norm: float = 1.0, frozen=(), check_loss=None) -> torch.Tensor:
+    """One optimisation step on one batch; returns the loss (still on the device).
 
-
-def autocast_dtype(mode: str, device: torch.device):
-    """The autocast dtype for ``mode`` on ``device``, or None for full precision."""
-    if mode == "off" or device.type != "cuda":
-        return None
-    if mode == "auto":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return {"bf16": torch.bfloat16, "fp16": torch.float16}[mode]
-
-
-def _tf32_settings(device: torch.device, allow: bool):
-    """On CUDA, let float32 matrix products use TF32 (10-bit mantissa inputs, float32 sums)
-    and return the old settings. Safe here: autocast already runs the big products in
-    bf16/fp16; TF32 only touches what stays in float32 (the loss head, the pooling)."""
-    if device.type != "cuda" or not allow:
-        return None
-    old = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
-    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
-    return old
-
-
-def _restore_tf32(old) -> None:
-    if old is not None:
-        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = old
+    ``loss_module(features, labels)`` computes the objective's loss. ``scaler``
+    is a ``torch.amp.GradScaler`` (a no-op unless fp16). ``frozen`` parameters
+    keep no gradient (the head-only phase). ``check_loss(loss)`` may stop the
+    run before the weights change (a NaN on a CPU).
+    """
+    device_type = next(loss_module.parameters()).device.type
+    with torch.autocast(device_type, dtype=amp_dtype, enabled=amp_dtype is not None):
+        loss = loss_module(features, labels)
+    if check_loss is not None:
+        check_loss(loss)
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()             # fp16: scaled so small gradients survive
+    scaler.unscale_(optimizer)                # back to true gradients before clipping
+    for p in frozen:
+        p.grad = None                         # AdamW skips a parameter without a gradient
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+    scaler.step(optimizer)                    # skipped if fp16 gradients overflowed
+    scaler.update()
+    scheduler.step()
+    return loss.detach()
 
 
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def warmup_linear_schedule(optimizer, warmup_steps: int, total_steps: int):
-    """Learning rate rises linearly for ``warmup_steps``, then falls linearly to 0."""
-    def factor(step: int) -> float:
-        if step < warmup_steps:
-            return (step + 1) / max(1, warmup_steps)
-        return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-
-
-def _set_requires_grad(params, flag: bool) -> None:
-    if params and params[0].requires_grad != flag:
-        for p in params:
-            p.requires_grad_(flag)
-
-
-def make_optimizer(model, config: TrainConfig, device: torch.device):
-    """AdamW without weight decay on biases and LayerNorm weights; fused kernel when available.
-
-    The objective's own layers (a freshly initialised classifier head) may get
-    ``head_learning_rate``: a random head sends random gradients into the
-    encoder until it has learned something, so letting it learn faster first
-    distorts the encoder less.
-    """
-    groups = {}
-    for name, p in model.named_parameters():
-        if not p.requires_grad:
-            continue
-        is_head = not name.startswith("encoder.")
-        lr = config.head_learning_rate if (is_head and config.head_learning_rate) else config.learning_rate
-        decay = config.weight_decay if p.ndim >= 2 else 0.0
-        groups.setdefault((lr, decay), []).append(p)
-    groups = [{"params": ps, "lr": lr, "weight_decay": wd} for (lr, wd), ps in groups.items()]
-    if getattr(config, "fused_optimizer", True):
-        try:
-            return torch.optim.AdamW(groups, lr=config.learning_rate, fused=True)
-        except (RuntimeError, TypeError):  # fused not supported for this device/dtype
-            pass
-    return torch.optim.AdamW(groups, lr=config.learning_rate)
-
-
-def uses_plain_forward(objective) -> bool:
-    """True when ``objective`` computes its loss as ``loss_from_embeddings(embed(features))``,
-    so its sentences may be encoded in length-sorted sub-batches."""
-    from .objectives.base import Objective
-
-    cls = type(objective)
-    return isinstance(objective, Objective) and cls.forward is Objective.forward and cls.embed is Objective.embed
-
-
-def _raise_non_finite(losses, first_step: int, batch_rows=None, before_update: bool = False) -> None:
-    """Stop on a NaN/inf loss, naming the step (counted from 1) and, when known, the batch's rows."""
-    for offset, value in enumerate(losses):
-        if not math.isfinite(value):
-            rows = ""
-            if batch_rows is not None and len(losses) == 1:
-                shown = ", ".join(map(str, batch_rows[:8])) + (", ..." if len(batch_rows) > 8 else "")
-                rows = f" (the batch of dataset rows {shown})"
-            when = ("Training stopped before that step changed the weights." if before_update else
-                    "It was noticed when losses were read back from the device, so later steps may have run.")
-            raise FloatingPointError(
-                f"Loss is {value} at step {first_step + offset + 1}{rows}. {when} "
-                "Lower the learning rate, or check those rows for broken inputs."
-            )
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """Training stopped on Ctrl-C or SIGTERM after saving a checkpoint; resume to continue."""
 
 
 def epoch_batches(n_rows: int, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
@@ -204,39 +148,19 @@ def epoch_batches(n_rows: int, batch_size: int, seed: int, epoch: int) -> list[l
     return [order[i:i + batch_size] for i in range(0, n_rows - batch_size + 1, batch_size)]
 
 
-class _StopFlag:
-    """Turns SIGINT/SIGTERM into a request to stop at the end of the current step (main thread only)."""
+def uses_plain_forward(objective) -> bool:
+    """True when ``objective`` computes its loss as ``loss_from_embeddings(embed(features))``,
+    so its sentences may be encoded in length-sorted sub-batches."""
+    from .objectives.base import Objective
 
-    def __init__(self):
-        self.signal = None
-        self._old = {}
-
-    def __enter__(self):
-        import signal
-        import threading
-
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._old[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        if self.signal is not None and signum == 2:  # a second Ctrl-C: stop now, without a checkpoint
-            raise KeyboardInterrupt
-        self.signal = signum
-
-    def __exit__(self, *exc):
-        import signal
-
-        for sig, handler in self._old.items():
-            signal.signal(sig, handler)
-        return False
+    cls = type(objective)
+    return isinstance(objective, Objective) and cls.forward is Objective.forward and cls.embed is Objective.embed
 
 
-class _LossStep(torch.nn.Module):
-    """The objective plus how its sentences are embedded, as one module: what DDP wraps."""
+class LossModule(torch.nn.Module):
+    """The objective plus how its sentences are embedded (a speed path or its own forward): what DDP wraps."""
 
-    def __init__(self, objective, embed):
+    def __init__(self, objective, embed=None):
         super().__init__()
         self.objective = objective
         self.embed = embed
@@ -247,7 +171,152 @@ class _LossStep(torch.nn.Module):
         return self.objective.loss_from_embeddings(self.embed(self.objective.encoder, features), labels)
 
 
-def _check_resumable(saved: dict, config: "TrainConfig", n_rows: int) -> None:
+def choose_embed(objective, config: TrainConfig):
+    """The fastest exact way to embed a batch's sentences for ``objective`` (``None``: its own forward)."""
+    if not (config.dynamic_padding and uses_plain_forward(objective)):
+        return None
+    if config.padding_free and supports_padding_free(objective.encoder.transformer):
+        return embed_padding_free
+    return embed_length_sorted if config.smart_batching else None
+
+
+class Trainer:
+    """One run: the objective, its optimizer and schedule, where it is in the data, and its helpers."""
+
+    def __init__(self, objective, dataset, config: TrainConfig, output_dir=None):
+        distributed.init_from_env()
+        self.rank, self.world = distributed.rank_and_world()
+        self.device = pick_device(config.device)
+        if self.world > 1 and self.device.type == "cuda":
+            self.device = torch.device("cuda", torch.cuda.current_device())
+        seed_everything(config.seed)
+        self.objective, self.dataset, self.config, self.output_dir = objective.to(self.device).train(), dataset, config, output_dir
+        encoder = objective.encoder
+        self.collate = TextColumnsCollator(encoder.tokenizer, objective.text_columns, objective.label_column,
+                                           objective.label_dtype, encoder.max_length, config.dynamic_padding)
+        self.loss_module = LossModule(objective, choose_embed(objective, config))
+        if self.world > 1:
+            self.loss_module = distributed.wrap(self.loss_module)
+        self.total = len(dataset) // config.batch_size * config.epochs
+        if config.max_steps is not None:
+            self.total = min(self.total, config.max_steps)
+        self.optimizer = make_optimizer(objective, config.learning_rate, config.weight_decay,
+                                        config.head_learning_rate, config.fused_optimizer)
+        self.phases = Phases(config.head_only_steps, self.total, config.warmup_ratio)
+        self.scheduler = self.phases.schedule(self.optimizer)
+        self.amp_dtype = autocast_dtype(config.mixed_precision, self.device)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
+        self.encoder_params = [p for name, p in objective.named_parameters() if name.startswith("encoder.")]
+        self.trainable_encoder = [p for p in self.encoder_params if p.requires_grad]  # what the phases switch
+        self.result = TrainResult(device=str(self.device), config=asdict(config))
+        self.step, self.epoch, self.position, self.order = 0, 0, 0, None  # order: this epoch's batches
+        self.progress = None
+        sync_every = config.sync_every or (1 if self.device.type == "cpu" else 50)
+        self.losses = LossLog(self.result.losses, sync_every, on_read=lambda values: self.progress.show(values))
+
+    def batches(self):
+        """The rest of this epoch's batches, from the current position, this process's slice of each."""
+        if self.order is None or self.position >= len(self.order):
+            if self.order is not None:
+                self.epoch, self.position = self.epoch + 1, 0
+            self.order = epoch_batches(len(self.dataset), self.config.batch_size, self.config.seed, self.epoch)
+        mine = [distributed.local_slice(b, self.rank, self.world) for b in self.order[self.position:]]
+        # a private generator: a DataLoader draws a seed when it starts, which must not move the global RNG
+        return DataLoader(self.dataset, batch_sampler=mine, collate_fn=self.collate, generator=torch.Generator()
+                          .manual_seed(self.config.seed), pin_memory=self.device.type == "cuda")
+
+    def fit(self, evaluate=None, callback=None) -> TrainResult:
+        """Train until ``self.total`` steps, epoch after epoch; evaluate once more at the end."""
+        start = time.perf_counter() - self.result.seconds
+        self.progress = Progress(self.total, self.step, self.config.show_progress and self.rank == 0)
+        try:
+            with StopFlag() as stop, tf32_matmuls(self.device, self.config.allow_tf32):
+                while self.step < self.total:
+                    self.fit_epoch(stop, start, evaluate, callback)
+            if self.device.type == "cuda":
+                torch.cuda.synchronize(self.device)
+        finally:
+            set_requires_grad(self.trainable_encoder, True)
+            self.progress.close()
+        self.result.seconds, self.result.steps = time.perf_counter() - start, self.step
+        warn_truncated(self.collate.texts_truncated, self.collate.texts_seen, self.collate.max_length, "training texts",
+                       stacklevel=4)  # point at the caller of train()
+        if evaluate is not None:
+            record_evaluation(self.result.evaluations, evaluate, self.objective, self.step)
+        return self.result
+
+    def fit_epoch(self, stop, start: float, evaluate=None, callback=None) -> None:
+        """Steps from the current position to the end of the epoch (or of the run, or a stop signal)."""
+        config = self.config
+        for features, labels in self.batches():
+            if self.step >= self.total:
+                return
+            rows = self.order[self.position]
+            if labels is not None:
+                labels = labels.to(self.device, non_blocking=True)
+            if self.world == 1:  # head-only phase: skip the encoder's backward pass (under DDP: grads dropped)
+                set_requires_grad(self.trainable_encoder, self.phases.encoder_learns(self.step))
+            self.result.learning_rates.append(self.encoder_learning_rate())
+            loss = training_step(self.loss_module, features, labels,
+                                 self.optimizer, self.scheduler, self.scaler, amp_dtype=self.amp_dtype,
+                                 max_grad_norm=config.max_grad_norm,
+                                 frozen=self.phases.frozen(self.step, self.encoder_params),
+                                 check_loss=lambda value: self.losses.check_before_update(value, self.step, rows))
+            self.step, self.position, self.result.examples = self.step + 1, self.position + 1, self.result.examples + config.batch_size
+            at_eval, at_checkpoint = due(self.step, config.eval_every), due(self.step, config.checkpoint_every)
+            ready = self.losses.add(loss)
+            reported = []
+            if ready or self.step >= self.total or at_eval or at_checkpoint or stop.signal:
+                reported = self.losses.flush(self.step, rows)
+            if evaluate is not None and at_eval and self.step < self.total:
+                record_evaluation(self.result.evaluations, evaluate, self.objective, self.step)
+            saved_now = at_checkpoint and self.step < self.total
+            if saved_now:
+                self.save_checkpoint(start)
+            if callback is not None:  # after the checkpoint: "step k" means step k is safe
+                for offset, value in enumerate(reported):
+                    callback(self.step - len(reported) + offset + 1, value)
+            if stop.signal and self.step < self.total:  # the signal may have come during the callback
+                if self.output_dir is not None and not saved_now:
+                    self.losses.flush(self.step, rows)
+                    self.save_checkpoint(start)
+                raise TrainingInterrupted(interruption_message(stop.signal, self.step, self.output_dir))
+
+    def encoder_learning_rate(self) -> float:
+        """The encoder's learning rate at this step (what chapter 4 plots)."""
+        groups = self.optimizer.param_groups
+        return next((g["lr"] for g in groups if g.get("role") == "encoder"), groups[0]["lr"])
+
+    # -- checkpoint and resume --------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """Everything a resumed run needs to continue exactly: weights, optimizer, schedule, data position, RNG."""
+        return {"objective": self.objective.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(), "scaler": self.scaler.state_dict(),
+                "step": self.step, "epoch": self.epoch, "position": self.position, "batches": self.order,
+                "n_rows": len(self.dataset), "rng": capture_rng(), "config": asdict(self.config),
+                "result": {k: getattr(self.result, k)
+                           for k in ("losses", "learning_rates", "evaluations", "examples", "seconds")}}
+
+    def load_state_dict(self, saved: dict) -> None:
+        check_resumable(saved, self.config, len(self.dataset))
+        self.objective.load_state_dict(saved["objective"])
+        self.optimizer.load_state_dict(saved["optimizer"])
+        self.scheduler.load_state_dict(saved["scheduler"])
+        self.scaler.load_state_dict(saved["scaler"])
+        self.step, self.epoch, self.position, self.order = saved["step"], saved["epoch"], saved["position"], saved["batches"]
+        for key, value in saved["result"].items():
+            setattr(self.result, key, value)
+        restore_rng(saved["rng"])
+
+    def save_checkpoint(self, start: float) -> None:
+        """Write ``output_dir/checkpoint.pt`` (rank 0 only; atomic, see :mod:`sbert_teach.checkpoint`)."""
+        self.result.seconds = time.perf_counter() - start
+        if self.rank == 0:
+            save_checkpoint(self.output_dir, self.state_dict())
+
+
+def check_resumable(saved: dict, config: TrainConfig, n_rows: int) -> None:
+    """Refuse a checkpoint written with other settings or other data, saying what differs."""
     mine = asdict(config)
     for key in ("batch_size", "seed", "epochs", "max_steps", "learning_rate", "warmup_ratio"):
         if saved["config"].get(key) != mine[key]:
@@ -260,6 +329,23 @@ def _check_resumable(saved: dict, config: "TrainConfig", n_rows: int) -> None:
             f"The checkpoint was written for a dataset of {saved['n_rows']} rows; this one has {n_rows}. "
             "Resume with the same data, or start a new run in another output folder."
         )
+
+
+def check_inputs(objective, dataset, config: TrainConfig, output_dir, resume: bool) -> None:
+    """Fail before any work, with what is wrong and what to do."""
+    if len(dataset) == 0:
+        raise ValueError("The training dataset is empty: nothing to train on.")
+    if config.batch_size > len(dataset):
+        raise ValueError(f"batch_size {config.batch_size} is larger than the dataset ({len(dataset)} rows). "
+                         "Use a smaller batch_size or more data.")
+    missing = [c for c in (*objective.text_columns, objective.label_column) if c and c not in dataset[0]]
+    if missing:
+        raise ValueError(f"The dataset lacks column(s) {missing} that the objective needs; it has {list(dataset[0])}.")
+    if (resume or config.checkpoint_every) and output_dir is None:
+        raise ValueError("Checkpoints need a folder: pass output_dir (--output) together with resume / checkpoint_every.")
+    if config.head_only_steps and all(name.startswith("encoder.") for name, _ in objective.named_parameters()):
+        raise ValueError(f"head_only_steps={config.head_only_steps}, but the {type(objective).__name__} has no layers "
+                         "of its own to train first (only the softmax objective has a head). Set head_only_steps=0.")
 
 
 def train(objective, dataset, config: TrainConfig | None = None, evaluate=None, output_dir=None,
@@ -288,182 +374,18 @@ def train(objective, dataset, config: TrainConfig | None = None, evaluate=None, 
     ``DistributedDataParallel`` (see :mod:`sbert_teach.distributed`).
     """
     config = config or TrainConfig()
-    if len(dataset) == 0:
-        raise ValueError("The training dataset is empty: nothing to train on.")
-    if config.batch_size > len(dataset):
-        raise ValueError(
-            f"batch_size {config.batch_size} is larger than the dataset ({len(dataset)} rows). "
-            "Use a smaller batch_size or more data."
-        )
-    missing = [c for c in (*objective.text_columns, objective.label_column) if c and c not in dataset[0]]
-    if missing:
-        raise ValueError(f"The dataset lacks column(s) {missing} that the objective needs; it has {list(dataset[0])}.")
-    if (resume or config.checkpoint_every) and output_dir is None:
-        raise ValueError("Checkpoints need a folder: pass output_dir (--output) together with resume / checkpoint_every.")
+    check_inputs(objective, dataset, config, output_dir, resume)
     saved = load_checkpoint(output_dir) if resume else None  # fail fast, before any work
     if saved is not None:
-        _check_resumable(saved, config, len(dataset))
-
-    distributed.init_from_env()
-    rank, world = distributed.rank_and_world()
-    device = pick_device(config.device)
-    if world > 1 and device.type == "cuda":
-        device = torch.device("cuda", torch.cuda.current_device())
-    seed_everything(config.seed)
-    objective.to(device).train()
-    encoder = objective.encoder
-    collate = TextColumnsCollator(encoder.tokenizer, objective.text_columns, objective.label_column,
-                                  objective.label_dtype, encoder.max_length, dynamic_padding=config.dynamic_padding)
-    embed = None  # None: objective(features, labels), one pass per column
-    if config.dynamic_padding and uses_plain_forward(objective):
-        if config.padding_free and supports_padding_free(encoder.transformer):
-            embed = embed_padding_free
-        elif config.smart_batching:
-            embed = embed_length_sorted
-    step_module = _LossStep(objective, embed)
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel
-
-        # find_unused_parameters: BERT's pooler (and the classifier of a non-softmax objective) get no gradient
-        step_module = DistributedDataParallel(step_module, find_unused_parameters=True)
-    sync_every = max(1, config.sync_every or (1 if device.type == "cpu" else 50))
-    steps_per_epoch = len(dataset) // config.batch_size
-    total = steps_per_epoch * config.epochs
-    if config.max_steps is not None:
-        total = min(total, config.max_steps)
-    optimizer = make_optimizer(objective, config, device)
-    encoder_params = [p for name, p in objective.named_parameters() if name.startswith("encoder.")]
-    trainable_encoder = [p for p in encoder_params if p.requires_grad]
-    if config.head_only_steps and len(encoder_params) == len(list(objective.parameters())):
-        raise ValueError(f"head_only_steps={config.head_only_steps}, but the {type(objective).__name__} has no layers "
-                         "of its own to train first (only the softmax objective has a head). Set head_only_steps=0.")
-    scheduler = warmup_linear_schedule(optimizer, math.ceil(total * config.warmup_ratio), total)
-    amp_dtype = autocast_dtype(config.mixed_precision, device)
-    scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
-
-    result = TrainResult(device=str(device), config=asdict(config))
-    step, epoch, position, batches = 0, 0, 0, None
+        check_resumable(saved, config, len(dataset))
+    trainer = Trainer(objective, dataset, config, output_dir)
     if saved is not None:
-        objective.load_state_dict(saved["objective"])
-        optimizer.load_state_dict(saved["optimizer"])
-        scheduler.load_state_dict(saved["scheduler"])
-        scaler.load_state_dict(saved["scaler"])
-        step, epoch, position, batches = saved["step"], saved["epoch"], saved["position"], saved["batches"]
-        for key, value in saved["result"].items():
-            setattr(result, key, value)
-        restore_rng(saved["rng"])
-
-    def flush() -> list[float]:
-        """Read the pending losses back (one device-to-host copy for many steps) and record them."""
-        nonlocal pending
-        if not pending:
-            return []
-        values = torch.stack(pending).float().tolist()
-        pending = []
-        _raise_non_finite(values, step - len(values), batches[position - 1])
-        if world > 1:
-            values = [distributed.mean_over_processes(v) for v in values]
-        result.losses.extend(values)
-        if progress is not None:
-            progress.update(len(values))
-            progress.set_postfix(loss=f"{values[-1]:.4f}")
-        return values
-
-    def write_checkpoint():
-        result.seconds = time.perf_counter() - start
-        if rank == 0:
-            save_checkpoint(output_dir, {
-                "objective": objective.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
-                "step": step, "epoch": epoch, "position": position, "batches": batches, "n_rows": len(dataset),
-                "rng": capture_rng(), "config": asdict(config),
-                "result": {k: getattr(result, k) for k in ("losses", "learning_rates", "evaluations", "examples", "seconds")},
-            })
-
-    progress = None
-    if config.show_progress and not os.environ.get("TQDM_DISABLE") and rank == 0:
-        from tqdm.auto import tqdm
-
-        progress = tqdm(total=total, initial=step, desc="train", unit="step")
-    tf32 = _tf32_settings(device, config.allow_tf32)
-    pending = []  # losses still on the device, read back every ``sync_every`` steps
-    start = time.perf_counter() - result.seconds
-    try:
-        with _StopFlag() as stop:
-            while step < total:
-                if batches is None or position >= len(batches):
-                    if batches is not None:
-                        epoch, position = epoch + 1, 0
-                    batches = epoch_batches(len(dataset), config.batch_size, config.seed, epoch)
-                mine = [distributed.local_slice(b, rank, world) for b in batches[position:]]
-                # a private generator: a DataLoader draws a seed when it starts, which must not move the global RNG
-                loader = DataLoader(dataset, batch_sampler=mine, collate_fn=collate, pin_memory=device.type == "cuda",
-                                    generator=torch.Generator().manual_seed(config.seed))
-                for features, labels in loader:
-                    if step >= total:
-                        break
-                    if labels is not None:
-                        labels = labels.to(device, non_blocking=True)
-                    if world == 1:  # head-only phase without the encoder's backward pass (under DDP: dropped below)
-                        _set_requires_grad(trainable_encoder, step >= config.head_only_steps)
-                    with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-                        loss = step_module(features, labels)
-                    if sync_every == 1 and not torch.isfinite(loss):  # CPU: checking costs nothing, stop at once
-                        _raise_non_finite([loss.item()], step, batches[position], before_update=True)
-                    optimizer.zero_grad(set_to_none=True)
-                    scaler.scale(loss).backward()
-                    scaler.unscale_(optimizer)
-                    if step < config.head_only_steps:
-                        for p in encoder_params:  # AdamW skips a parameter without a gradient: no update, no decay
-                            p.grad = None
-                    torch.nn.utils.clip_grad_norm_(objective.parameters(), config.max_grad_norm)
-                    scaler.step(optimizer)
-                    scaler.update()
-                    result.learning_rates.append(scheduler.get_last_lr()[0])
-                    scheduler.step()
-                    step += 1
-                    position += 1
-                    pending.append(loss.detach())
-                    result.examples += config.batch_size
-                    at_eval = bool(config.eval_every and step % config.eval_every == 0)
-                    at_checkpoint = bool(config.checkpoint_every and step % config.checkpoint_every == 0)
-                    reported = []
-                    if len(pending) >= sync_every or step >= total or at_eval or at_checkpoint or stop.signal:
-                        reported = flush()
-                    if evaluate is not None and at_eval and step < total:
-                        result.evaluations.append({"step": step, **evaluate(encoder)})
-                        objective.train()
-                    saved_now = at_checkpoint and step < total
-                    if saved_now:
-                        write_checkpoint()
-                    if callback is not None:  # after the checkpoint: "step k" means step k is safe
-                        for offset, value in enumerate(reported):
-                            callback(step - len(reported) + offset + 1, value)
-                    if stop.signal and step < total:  # the signal may have come during the callback
-                        if output_dir is not None and not saved_now:
-                            flush()
-                            write_checkpoint()
-                        where = f"; a checkpoint is saved in {checkpoint_path(output_dir)}" if output_dir else ""
-                        how = ("resume=True (command line: --resume)" if output_dir
-                               else "output_dir and checkpoint_every next time, so there is a checkpoint to resume from")
-                        raise TrainingInterrupted(f"Training stopped by signal {stop.signal} after step {step}{where}. "
-                                                  f"To continue, train again with {how}.")
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        result.seconds = time.perf_counter() - start
-    finally:
-        _restore_tf32(tf32)
-        _set_requires_grad(trainable_encoder, True)
-        if progress is not None:
-            progress.close()
-    result.steps = step
-    result.truncated = collate.texts_truncated
-    warn_truncated(collate.texts_truncated, collate.texts_seen, collate.max_length, "training texts")
-    if evaluate is not None:
-        result.evaluations.append({"step": step, **evaluate(encoder)})
-    if output_dir is not None and rank == 0:
+        trainer.load_state_dict(saved)
+    result = trainer.fit(evaluate, callback)
+    result.truncated = trainer.collate.texts_truncated
+    if output_dir is not None and trainer.rank == 0:
         from .persistence import save_encoder
 
-        save_encoder(encoder, output_dir)
+        save_encoder(objective.encoder, output_dir)
         checkpoint_path(output_dir).unlink(missing_ok=True)  # the run is complete: the model is the result
     return result
