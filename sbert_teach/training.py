@@ -124,8 +124,7 @@ def training_step(loss_module, features, labels, optimizer, scheduler, scaler, *
     scaler.unscale_(optimizer)                # back to true gradients before clipping
     for p in frozen:
         p.grad = None                         # AdamW skips a parameter without a gradient
-    params = [p for group in optimizer.param_groups for p in group["params"]]
-    torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+    torch.nn.utils.clip_grad_norm_(loss_module.parameters(), max_grad_norm)
     scaler.step(optimizer)                    # skipped if fp16 gradients overflowed
     scaler.update()
     scheduler.step()
