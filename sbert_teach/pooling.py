@@ -2,7 +2,8 @@
 
 All three functions take ``token_embeddings`` of shape ``(batch, tokens, hidden)``
 and an ``attention_mask`` of shape ``(batch, tokens)`` (1 = real token,
-0 = padding), and return ``(batch, hidden)``. They
+0 = padding), and return ``(batch, hidden)`` in float32 whatever the input dtype
+(fp16/bf16 under autocast), as sentence-transformers does. They
 
 * work for right *and* left padding,
 * return a zero vector for a row that is all padding (instead of NaN or -inf),
@@ -30,9 +31,14 @@ def _check(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> torc
 
 
 def mean_pooling(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Average of the real (unmasked) token vectors. The SBERT paper's default."""
-    keep = _check(token_embeddings, attention_mask).unsqueeze(-1).to(token_embeddings.dtype)
-    summed = (token_embeddings * keep).sum(dim=1)
+    """Average of the real (unmasked) token vectors. The SBERT paper's default.
+
+    Computed in float32 whatever the input dtype (fp16 sums of large values overflow,
+    and fp16 cannot hold the 1e-9 that keeps an all-padding row at 0 instead of NaN).
+    """
+    tokens = token_embeddings.float()
+    keep = _check(token_embeddings, attention_mask).unsqueeze(-1).to(tokens.dtype)
+    summed = (tokens * keep).sum(dim=1)
     counts = keep.sum(dim=1).clamp(min=1e-9)  # all-padding row: 0 / tiny = 0, not NaN
     return summed / counts
 
@@ -40,7 +46,7 @@ def mean_pooling(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -
 def max_pooling(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     """Element-wise maximum over the real tokens; padding is filled with -inf first."""
     keep = _check(token_embeddings, attention_mask)
-    filled = token_embeddings.masked_fill(~keep.unsqueeze(-1), float("-inf"))  # a copy
+    filled = token_embeddings.float().masked_fill(~keep.unsqueeze(-1), float("-inf"))  # a copy
     maxed = filled.max(dim=1).values
     has_tokens = keep.any(dim=1, keepdim=True)
     return torch.where(has_tokens, maxed, torch.zeros_like(maxed))
@@ -54,7 +60,7 @@ def cls_pooling(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) ->
     """
     keep = _check(token_embeddings, attention_mask)
     first = keep.int().argmax(dim=1)  # argmax returns the first maximal index
-    picked = token_embeddings[torch.arange(token_embeddings.shape[0], device=first.device), first]
+    picked = token_embeddings[torch.arange(token_embeddings.shape[0], device=first.device), first].float()
     has_tokens = keep.any(dim=1, keepdim=True)
     return torch.where(has_tokens, picked, torch.zeros_like(picked))
 

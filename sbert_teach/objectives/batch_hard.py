@@ -9,6 +9,9 @@ Person Re-Identification*, arXiv:1703.07737.
 
 Inputs: one text column ``sentence`` and an integer ``label``.
 
+Margin: 1.0 by default here, the SBERT paper's triplet margin (Euclidean distance);
+sentence-transformers' ``BatchHardTripletLoss`` defaults to 5. Pass ``margin=5`` to match it.
+
 Example:
     >>> import torch
     >>> emb = torch.tensor([[0.0, 0.0], [0.1, 0.0], [5.0, 0.0], [5.1, 0.0]])
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import torch
 
-from .base import Objective, require_labels
+from .base import Objective, computed_in_float32, require_labels
 
 
 def _euclidean_matrix(x: torch.Tensor) -> torch.Tensor:
@@ -30,6 +33,7 @@ def _euclidean_matrix(x: torch.Tensor) -> torch.Tensor:
     return torch.where(zero, torch.zeros_like(sq), sq.masked_fill(zero, 1.0).sqrt())
 
 
+@computed_in_float32
 def batch_hard_triplet_loss_from_embeddings(embeddings, labels, margin: float = 1.0):
     """Mean over anchors of ``max(hardest_pos - hardest_neg + margin, 0)``."""
     if labels.numel() != embeddings.shape[0]:
@@ -45,7 +49,7 @@ def batch_hard_triplet_loss_from_embeddings(embeddings, labels, margin: float = 
 
 
 class BatchHardTripletObjective(Objective):
-    """Batch-hard triplet loss (Euclidean). Args: ``margin`` (default 1.0)."""
+    """Batch-hard triplet loss (Euclidean). Args: ``margin`` (default 1.0, the paper's; sentence-transformers: 5)."""
 
     text_columns = ("sentence",)
     label_column = "label"

@@ -19,9 +19,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .base import Objective, require_labels
+from .base import Objective, computed_in_float32, require_labels
 
 
+@computed_in_float32
 def regression_loss_from_embeddings(u, v, scores):
     """Mean squared error between ``cos(u, v)`` and ``scores``."""
     if scores.numel() != u.shape[0]:

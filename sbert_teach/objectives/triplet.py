@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from ..validation import check_choice
-from .base import Objective
+from .base import Objective, computed_in_float32
 
 TRIPLET_DISTANCES = {
     "euclidean": lambda x, y: F.pairwise_distance(x, y, p=2, eps=0),
@@ -31,6 +31,7 @@ TRIPLET_DISTANCES = {
 }
 
 
+@computed_in_float32
 def triplet_loss_from_embeddings(anchor, positive, negative, margin: float = 1.0, distance: str = "euclidean"):
     """Mean hinge loss over the triplets."""
     check_choice(distance, TRIPLET_DISTANCES, "triplet distance")

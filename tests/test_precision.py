@@ -1,0 +1,73 @@
+"""fp16/bf16 numerics: pooling and losses are computed and returned in float32 (sbert_teach.pooling,
+sbert_teach.objectives), whatever the dtype the encoder's vectors arrive in."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from sbert_teach.objectives import (batch_hard_triplet_loss_from_embeddings, mnr_loss_from_embeddings,
+                                    regression_loss_from_embeddings, triplet_loss_from_embeddings)
+from sbert_teach.pooling import POOLING_FUNCTIONS
+
+HALF = [torch.float16, torch.bfloat16]
+
+
+@pytest.mark.parametrize("dtype", HALF)
+@pytest.mark.parametrize("mode", sorted(POOLING_FUNCTIONS))
+def test_pooling_half_inputs_match_float32_and_return_float32(mode, dtype):
+    torch.manual_seed(0)
+    tokens = torch.randn(3, 5, 8).to(dtype)
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [0, 0, 0, 0, 0]])  # the last row is all padding
+    pooled = POOLING_FUNCTIONS[mode](tokens, mask)
+    reference = POOLING_FUNCTIONS[mode](tokens.float(), mask)
+    assert pooled.dtype == torch.float32 and torch.isfinite(pooled).all()
+    assert torch.equal(pooled, reference)
+    assert torch.equal(pooled[2], torch.zeros(8))
+
+
+def test_mean_pooling_of_large_fp16_values_does_not_overflow():
+    tokens = torch.full((1, 4, 2), 30_000.0, dtype=torch.float16)  # their fp16 sum (120,000) would be inf
+    pooled = POOLING_FUNCTIONS["mean"](tokens, torch.ones(1, 4))
+    assert torch.isfinite(pooled).all() and torch.allclose(pooled, torch.full((1, 2), 30_000.0))
+
+
+def _vectors(dtype, n=6, d=16, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randn(n, d, generator=g).to(dtype) for _ in range(3)]
+
+
+LOSSES = {
+    "triplet": lambda a, p, n: triplet_loss_from_embeddings(a, p, n, margin=1.0),
+    "regression": lambda a, p, n: regression_loss_from_embeddings(a, p, torch.linspace(0, 1, a.shape[0])),
+    "mnr": lambda a, p, n: mnr_loss_from_embeddings(a, p, n),
+    "batch_hard": lambda a, p, n: batch_hard_triplet_loss_from_embeddings(a, torch.tensor([0, 0, 1, 1, 2, 2])),
+}
+
+
+@pytest.mark.parametrize("dtype", HALF)
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_losses_from_half_vectors_are_float32_and_equal_the_float32_loss(name, dtype):
+    half = _vectors(dtype)
+    loss = LOSSES[name](*half)
+    reference = LOSSES[name](*[v.float() for v in half])  # the same rounded vectors, in float32
+    assert loss.dtype == torch.float32
+    assert torch.equal(loss, reference)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_losses_stay_float32_under_autocast(name):
+    vectors = [v.requires_grad_() for v in _vectors(torch.float32)]
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss = LOSSES[name](*vectors)
+    assert loss.dtype == torch.float32
+    assert torch.allclose(loss, LOSSES[name](*vectors))
+    loss.backward()
+    assert all(v.grad is None or v.grad.dtype == torch.float32 for v in vectors)
+
+
+def test_large_half_vectors_give_a_finite_triplet_loss():
+    big = [torch.full((2, 8), 200.0, dtype=torch.float16), torch.zeros(2, 8, dtype=torch.float16),
+           torch.full((2, 8), -200.0, dtype=torch.float16)]
+    # squared distances of 320,000 overflow fp16 (max 65,504); in float32 they are fine
+    assert torch.isfinite(triplet_loss_from_embeddings(*big)).all()
