@@ -43,8 +43,22 @@ bench: setup
 	for b in train_vs_st encode_vs_st scaling switches; do $(PY) benchmarks/$$b.py --quick || exit 1; done
 	$(PY) benchmarks/report.py
 
-test: setup browser
+# The core tests again, with the lowest transformers and datasets pyproject.toml declares (tests that
+# compare with sentence-transformers need a newer transformers and run only in the main environment)
+LOWEST := .venv-lowest
+CORE_TESTS := tests/test_pooling.py tests/test_objectives.py tests/test_encoder.py tests/test_speed.py \
+	tests/test_data.py tests/test_training_loop.py tests/test_precision.py tests/test_compat.py \
+	tests/test_persistence.py tests/test_bad_input.py tests/test_evaluation.py tests/test_fuzz_loaders.py \
+	tests/test_reliability.py tests/test_errors.py
+
+$(LOWEST)/.setup-done: pyproject.toml scripts/setup_lowest.sh
+	bash scripts/setup_lowest.sh $(LOWEST)
+	touch $@
+
+test: setup browser $(LOWEST)/.setup-done
 	SBERT_TEACH_SCALE=smoke $(PY) -m pytest -raP --durations=25 tests notebooks $(NBVAL)
+	$(LOWEST)/bin/python -m pytest -q -p no:cacheprovider -m "not slow and not browser" \
+		-k "not parity and not sentence_transformers" $(CORE_TESTS)
 
 test-fast: setup
 	$(PY) -m pytest -ra -m "not slow and not browser" tests

@@ -69,6 +69,7 @@ def main(argv=None) -> int:
     from .training import TrainingInterrupted
 
     args = build_parser().parse_args(argv)
+    _quiet_transformers()
     try:
         return _dispatch(args)
     except (resources.MissingResourceError, FileNotFoundError, ValueError, TypeError, CheckpointError) as err:
@@ -77,6 +78,19 @@ def main(argv=None) -> int:
     except TrainingInterrupted as err:  # Ctrl-C / SIGTERM: a checkpoint was written
         print(f"interrupted: {err}", file=sys.stderr)
         return 130
+
+
+def _quiet_transformers() -> None:
+    """Hide transformers' load report (the table of missing and unexpected keys it prints for every
+    encoder built from a checkpoint without a pooler or head): the command prints what matters itself.
+    Set TRANSFORMERS_VERBOSITY=info to see it again."""
+    import os
+
+    if "TRANSFORMERS_VERBOSITY" in os.environ:
+        return
+    os.environ["TRANSFORMERS_VERBOSITY"] = "error"  # read when transformers is first imported
+    if "transformers" in sys.modules:
+        sys.modules["transformers"].logging.set_verbosity_error()
 
 
 def _dispatch(args) -> int:

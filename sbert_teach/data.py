@@ -118,6 +118,22 @@ def _iter_jsonl(path):
                 yield None
 
 
+def load_hub_dataset(name: str, split: str):
+    """``datasets.load_dataset(name, split=split)``, or a :class:`~sbert_teach.resources.MissingResourceError`
+    saying what to do when the hub cannot be reached and the data set is not cached."""
+    from datasets import load_dataset
+
+    try:
+        return load_dataset(name, split=split)
+    except (ConnectionError, OSError, ValueError) as error:  # offline and not cached, or no such data set
+        raise resources.MissingResourceError(
+            f"The hub data set {name!r} (split {split!r}) could not be loaded: {type(error).__name__}: "
+            f"{str(error)[:300]}. The hub profile needs huggingface.co once (on Colab: check the runtime is "
+            "connected), or a cache that already holds the data set (HF_HUB_OFFLINE=1). Offline, use the "
+            "packaged profile: SBERT_TEACH_RESOURCES=packaged (command line: --resources packaged)."
+        ) from error
+
+
 def load_nli(split: str = "train", resources_profile=None, limit: int | None = None, return_report: bool = False):
     """NLI sentence pairs with integer labels in :data:`NLI_LABELS` order.
 
@@ -126,7 +142,7 @@ def load_nli(split: str = "train", resources_profile=None, limit: int | None = N
     * packaged: SNLI ``train`` (first 100k lines) or ``test``;
     * hub: SNLI + MultiNLI (``validation_matched`` for MNLI's ``test``), label -1 dropped.
     """
-    from datasets import concatenate_datasets, load_dataset
+    from datasets import concatenate_datasets
 
     profile = resources.get_profile(resources_profile)
     check_choice(split, ("train", "test"), "NLI split")
@@ -141,7 +157,7 @@ def load_nli(split: str = "train", resources_profile=None, limit: int | None = N
             )
         else:
             hub_split = "validation_matched" if (source.endswith("multi_nli") and split == "test") else split
-            raw = load_dataset(source, split=hub_split)
+            raw = load_hub_dataset(source, hub_split)
             names = raw.features["label"].names  # read, not assumed
             ds, rep = nli_from_records(raw, f"{source}-{hub_split}", label_names=names, limit=remaining)
         parts.append(ds)
@@ -220,14 +236,12 @@ def _packaged_sts_rows(path):
 
 def load_sts(split: str = "test", resources_profile=None, limit: int | None = None, return_report: bool = False):
     """STS Benchmark pairs. Columns: ``sentence1``, ``sentence2``, ``score`` in 0..1 (gold/5)."""
-    from datasets import load_dataset
-
     profile = resources.get_profile(resources_profile)
     check_choice(split, ("train", "dev", "test"), "STS split")
     if profile.sts == "packaged:stsb":
         ds, report = sts_from_rows(_packaged_sts_rows(resources.packaged_sts_path(split)), f"stsb-{split} (packaged)")
     else:
-        raw = load_dataset(profile.sts, split="validation" if split == "dev" else split)
+        raw = load_hub_dataset(profile.sts, "validation" if split == "dev" else split)
         # this hub copy is already divided by 5
         ds, report = sts_from_rows(zip(raw["sentence1"], raw["sentence2"], raw["score"]), f"{profile.sts}-{split}", 1.0)
     if limit is not None:

@@ -176,7 +176,8 @@ def padding_free_bert(bert, input_ids, attention_mask, token_type_ids=None, real
         heads, size = att.num_attention_heads, att.attention_head_size
         qkv = [padded(proj(x)).view(batch, length, heads, size).transpose(1, 2) for proj in (att.query, att.key, att.value)]
         ctx = torch.nn.functional.scaled_dot_product_attention(
-            *qkv, attn_mask=key_mask, dropout_p=att.dropout.p if att.training else 0.0, scale=att.scaling)
+            *qkv, attn_mask=key_mask, dropout_p=att.dropout.p if att.training else 0.0,
+            scale=getattr(att, "scaling", size ** -0.5))  # transformers 4.x has no `scaling`: 1/sqrt(d)
         ctx = ctx.transpose(1, 2).reshape(batch * length, heads * size)[real]
         out = layer.attention.output
         x = out.LayerNorm(out.dropout(out.dense(ctx)) + x)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 RECORD = Path(__file__).resolve().parents[1] / "book" / "data" / "slowest_cells.json"
 MARGIN = 4.0       # a loaded or slower machine: a cell took 3.3x its idle time beside two CPU-burning processes
-FLOOR_S = 300      # never less: kernel start-up, first imports and model loads vary a lot
+FLOOR_S = 600      # never less: a chapter run alone trains the models others left uncached (357 s seen)
 
 
 def slowest_cells() -> dict:
