@@ -70,3 +70,28 @@ def test_collator_pads_each_column_only_to_its_own_longest(tiny_encoder):
     assert fa["input_ids"].shape[1] == 3  # [CLS] word [SEP]
     assert fb["input_ids"].shape[1] == fb["attention_mask"].sum(1).max()
     assert labels.tolist() == [1, 0] and labels.dtype == torch.long
+
+
+@pytest.mark.parametrize("limit", [None, 1, 7, 40, 1000])
+@pytest.mark.parametrize("chunk_rows", [3, 65_536])
+def test_column_wise_nli_loading_equals_row_by_row_with_the_same_counts(limit, chunk_rows):
+    """The hub loader reads columns a chunk at a time; it must keep, drop and count exactly as row by row."""
+    import random
+
+    from datasets import ClassLabel, Dataset, Features, Value
+
+    from sbert_teach.data import nli_from_columns
+
+    rng = random.Random(limit or 0)
+    words = ["a man sits", "two dogs", "", "   ", "kids play", None]
+    features = Features({"premise": Value("string"), "hypothesis": Value("string"),
+                         "label": ClassLabel(names=["entailment", "neutral", "contradiction"])})
+    raw = Dataset.from_dict({"premise": [rng.choice(words) for _ in range(60)],
+                             "hypothesis": [rng.choice(words) for _ in range(60)],
+                             "label": [rng.choice([0, 1, 2, -1]) for _ in range(60)]}, features=features)
+    names = raw.features["label"].names
+    rows, by_row = nli_from_records(raw, "rows", label_names=names, limit=limit)
+    columns, by_column = nli_from_columns(raw, "columns", names, limit=limit, chunk_rows=chunk_rows)
+    assert rows.to_dict() == columns.to_dict()
+    assert (by_row.read, by_row.kept, by_row.dropped) == (by_column.read, by_column.kept, by_column.dropped)
+    assert by_column.dropped["no gold label"] > 0 and by_column.dropped["empty or non-text sentence"] > 0 or limit == 1
