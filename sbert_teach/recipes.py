@@ -15,6 +15,7 @@ from . import data, resources
 from .evaluation import evaluate_sts
 from .models import get_model
 from .objectives import make_objective
+from .precision import pick_device
 from .training import TrainConfig, TrainResult, train
 from .validation import check_choice
 
@@ -81,7 +82,7 @@ def run(objective: str, scale=None, seed: int = 42, output_dir=None, resources_p
     ``overrides`` replace :class:`TrainConfig` fields (e.g. ``learning_rate``).
     """
     profile, scale = resources.get_profile(resources_profile), resources.get_scale(scale)
-    encoder = get_model(start, profile, seed=seed)
+    encoder = get_model(start, profile, seed=seed).to(pick_device(overrides.get("device")))  # "before" on the GPU too
     train_set = training_data(objective, profile, scale)
     eval_set = data.load_sts(eval_split, profile, limit=scale.eval_pairs)
     before = evaluate_sts(encoder, eval_set)
