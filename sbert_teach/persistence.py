@@ -87,6 +87,23 @@ def _pooling_mode(config: dict) -> str:
     raise ValueError(f"Unsupported pooling config {config}: sbert_teach supports cls, mean and max.")
 
 
+def hub_sentence_transformer_folder(name: str) -> Path | None:
+    """The local snapshot of hub model ``name`` when it is a sentence-transformers model (it has a
+    ``modules.json``), so its pooling, Dense, Normalize and max length are read, not assumed; None for a
+    plain transformer, or when the hub cannot answer (then transformers reports the problem itself)."""
+    try:
+        from huggingface_hub import hf_hub_download, snapshot_download
+        from huggingface_hub.utils import EntryNotFoundError, LocalEntryNotFoundError
+    except ImportError:  # pragma: no cover - transformers always brings huggingface_hub
+        return None
+    try:
+        hf_hub_download(name, "modules.json")
+    except (EntryNotFoundError, LocalEntryNotFoundError, OSError, ValueError):
+        return None
+    # weights only as safetensors, and no ONNX / OpenVINO copies: the files a SentenceEncoder reads
+    return Path(snapshot_download(name, allow_patterns=["*.json", "*.txt", "*.model", "*.safetensors"]))
+
+
 def load_encoder(name_or_path, pooling: str | None = None, max_length: int | None = None) -> SentenceEncoder:
     """Load a sentence-transformers folder, a Hugging Face model folder, or a hub name.
 
@@ -102,6 +119,10 @@ def load_encoder(name_or_path, pooling: str | None = None, max_length: int | Non
             f"No model at {path}: expected a folder with modules.json (sentence-transformers) or config.json "
             "(transformers). Check the path, or use 'reference' / 'untuned' for the built-in models."
         )
+    if not looks_local:
+        snapshot = hub_sentence_transformer_folder(str(name_or_path))
+        if snapshot is not None:  # a sentence-transformers model on the hub: read its modules.json like a folder
+            return load_encoder(snapshot, pooling=pooling, max_length=max_length)
     source = str(path) if looks_local else str(name_or_path)
     dense_state = dense_cfg = None
     normalize = False
