@@ -1,7 +1,8 @@
 """Write the repository's address, from ``repository.url`` in ``_config.yml``, wherever a reader needs it.
 
 ``_config.yml`` is the one place the address is written by hand (set it when you publish: see the
-README). This script writes it into every chapter's Colab install cell and "Open in Colab" badge,
+README). This script writes it into every chapter's Colab install cell and "Open in Colab" badge
+(and the notebook metadata that makes Colab open the chapter on a GPU runtime),
 into ``book/setup.md`` and ``CONTRIBUTING.md``; ``tests/test_repository.py`` fails when any of them
 differs from what it would write.
 
@@ -32,6 +33,7 @@ if "google.colab" in sys.modules:
         raise RuntimeError(f"Installing sbert-teach from {{REPOSITORY}} failed (pip says why above). Check that the "
                            "runtime is connected to the internet and that this repository exists and is public.")'''
 SNIPPET = re.compile(r"```python\n[^`]*google\.colab[^`]*```")
+COLAB_METADATA = {"accelerator": "GPU", "colab": {"gpuType": "T4", "provenance": []}}
 BADGE = re.compile(r"\[!\[Open In Colab\]\(([^)]*)\)\]\(https://colab\.research\.google\.com/github/[^)]*\)")
 COLAB_IN_TEXT = re.compile(r"https://colab\.research\.google\.com/github/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/blob/[A-Za-z0-9_.-]+")
 
@@ -50,6 +52,7 @@ def chapter_expected(path: Path, url: str, branch: str) -> nbformat.NotebookNode
     nb.cells[0].source = INSTALL_CELL.format(url=url)
     link = f"{colab_base(url, branch)}/notebooks/{path.name}"
     nb.cells[1].source = BADGE.sub(lambda m: f"[![Open In Colab]({m.group(1)})]({link})", nb.cells[1].source)
+    nb.metadata.update(COLAB_METADATA)  # Colab opens the chapter on a GPU runtime, not a CPU one
     return nb
 
 
@@ -63,7 +66,8 @@ def differences(write: bool = False) -> list[str]:
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         expected = chapter_expected(path, url, branch)
-        if [c.source for c in nb.cells[:2]] != [c.source for c in expected.cells[:2]]:
+        if ([c.source for c in nb.cells[:2]] != [c.source for c in expected.cells[:2]]
+                or any(nb.metadata.get(k) != v for k, v in COLAB_METADATA.items())):
             found.append(str(path.relative_to(ROOT)))
             if write:
                 nbformat.write(expected, path)

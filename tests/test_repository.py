@@ -31,6 +31,7 @@ def test_the_address_is_written_by_hand_only_in_the_config():
         assert f'REPOSITORY = "{url}"' in nb.cells[0].source and "sbert-teach[colab]" in nb.cells[0].source
         assert "RuntimeError" in nb.cells[0].source  # a failed install says what to do, not ModuleNotFoundError later
         assert f"{sync.colab_base(url, branch)}/notebooks/{path.name})" in nb.cells[1].source, path.name
+        assert nb.metadata["accelerator"] == "GPU" and nb.metadata["colab"]["gpuType"] == "T4"  # opens on a GPU
 
 
 def test_a_new_address_in_the_config_is_caught_and_written_everywhere(tmp_path):
