@@ -90,6 +90,13 @@ def setup_chapter(chapter: int, seed: int = 42, quiet: bool = False) -> ChapterS
         matplotlib.rcParams["savefig.bbox"] = "tight"
     except ImportError:
         pass
+    if on_colab():  # ipywidgets 8 widgets render on Colab only through its custom widget manager
+        try:
+            from google.colab import output
+
+            output.enable_custom_widget_manager()
+        except (ImportError, AttributeError):
+            pass
     settings = ChapterSettings(chapter, profile, scale, device, seed, on_colab())
     if not quiet:
         print(settings.describe())
