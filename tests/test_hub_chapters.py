@@ -1,0 +1,37 @@
+"""Every chapter runs under the hub profile at the smoke scale, against the local hub (tests/local_hub.py):
+bert-base-uncased's layout and depth (13 hidden states), the reference's own modules.json, SNLI + MultiNLI
+and STSb in their real schemas. No chapter may assume the offline model's depth or width."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+sys.path.insert(0, str(Path(__file__).parent))
+import local_hub  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def hub_env(tmp_path_factory):
+    root = local_hub.build(tmp_path_factory.mktemp("local_hub_chapters"))
+    return {**local_hub.environment(root), "SBERT_TEACH_CACHE": str(root / "sbert_teach"), "SBERT_TEACH_SCALE": "smoke",
+            "TQDM_DISABLE": "1", "TRANSFORMERS_VERBOSITY": "error", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_runs_under_the_hub_profile(chapter, hub_env, monkeypatch):
+    for key, value in hub_env.items():  # the kernel inherits this process's environment
+        monkeypatch.setenv(key, value)
+    nb = nbformat.read(chapter, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(chapter.parent)}}).execute()
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "resources: hub (start: bert-base-uncased)" in printed  # setup_chapter's line: the profile it ran under
