@@ -79,6 +79,20 @@ def execute(path: Path, timeout: int, scale: str, attempts: int = 2):
     return nb, result, attempts
 
 
+def store(cache, path: Path, nb, seconds: float) -> None:
+    """Put executed ``nb`` in the cache under the key the build will look for.
+
+    jupyter-cache hashes code cells with *all* their metadata, and nbclient's timing records
+    (``metadata.execution``) are not in the file the build reads: drop them first, or the build
+    finds no match and executes every chapter again.
+    """
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    stage = cache.add_nb_to_project(str(path))
+    cache.cache_notebook_bundle(CacheBundleIn(nb, stage.uri, data={"execution_seconds": seconds}),
+                                check_validity=False, overwrite=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
@@ -108,10 +122,8 @@ def main() -> int:
             print(f"{path.name}: FAILED after {attempts} attempt(s): {result.err.__class__.__name__}\n"
                   f"{result.exc_string}", flush=True)
             continue
-        stage = cache.add_nb_to_project(str(path))
-        cache.cache_notebook_bundle(CacheBundleIn(nb, stage.uri, data={"execution_seconds": result.time}),
-                                    check_validity=False, overwrite=True)
         times = cell_seconds(nb)
+        store(cache, path, nb, result.time)
         slowest[path.name] = max(times.values(), default=0.0)
         print(f"{path.name}: executed in {time.perf_counter() - start:.0f} s (slowest cell {slowest[path.name]:.1f} s"
               f"{', after a retry' if attempts > 1 else ''})", flush=True)

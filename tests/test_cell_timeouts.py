@@ -96,3 +96,17 @@ def test_the_stress_script_counts_runs(tmp_path, what):
                           capture_output=True, text=True, timeout=240)
     counts = json.loads(out.read_text())
     assert proc.returncode == 0 and counts["runs"] == 2 and counts["hangs"] == 0 and counts["errors"] == 0, proc.stdout
+
+
+def test_a_chapter_executed_for_the_build_is_found_in_the_cache_the_build_reads(tmp_path):
+    """The build must use what scripts/execute_book.py executed, not execute every chapter again."""
+    from jupyter_cache import get_cache
+
+    execute_book = _script("execute_book")
+    path = _hanging_notebook(tmp_path / "02_quick.ipynb", seconds=0.1)
+    nb, result, _ = execute_book.execute(path, timeout=30, scale="smoke")
+    cache = get_cache(str(tmp_path / "cache"))
+    execute_book.store(cache, path, nb, result.time)
+    fresh = nbformat.read(path, as_version=4)  # what jupyter-book reads from disk
+    record = cache.match_cache_notebook(fresh)
+    assert record.data["execution_seconds"] == result.time
