@@ -76,6 +76,19 @@ def _label_index(value, names: list[str] | None) -> int | None:
     return NLI_LABELS.index(name) if name in NLI_LABELS else None
 
 
+def _keep_nli_row(report: LoadReport, cols: dict, s1, s2, label) -> None:
+    """Keep one cleaned NLI row, or count why it is dropped (shared by both NLI readers)."""
+    if s1 is None or s2 is None:
+        report.drop("empty or non-text sentence")
+    elif label is None:
+        report.drop("no gold label")
+    else:
+        cols["sentence1"].append(s1)
+        cols["sentence2"].append(s2)
+        cols["label"].append(label)
+        report.kept += 1
+
+
 def nli_from_records(records, source: str = "records", label_names: list[str] | None = None, limit: int | None = None):
     """Build an NLI dataset from dicts with ``sentence1``/``premise``, ``sentence2``/``hypothesis``
     and ``gold_label``/``label``. Rows with a missing sentence or unknown label
@@ -95,15 +108,7 @@ def nli_from_records(records, source: str = "records", label_names: list[str] | 
         s1 = _clean_text(rec.get("sentence1", rec.get("premise")))
         s2 = _clean_text(rec.get("sentence2", rec.get("hypothesis")))
         label = _label_index(rec.get("gold_label", rec.get("label")), label_names)
-        if s1 is None or s2 is None:
-            report.drop("empty or non-text sentence")
-        elif label is None:
-            report.drop("no gold label")
-        else:
-            cols["sentence1"].append(s1)
-            cols["sentence2"].append(s2)
-            cols["label"].append(label)
-            report.kept += 1
+        _keep_nli_row(report, cols, s1, s2, label)
     _finish(report)
     return Dataset.from_dict(cols), report
 
@@ -129,15 +134,7 @@ def nli_from_columns(table, source: str, label_names: list[str], limit: int | No
             report.read += 1
             s1, s2 = _clean_text(p), _clean_text(h)
             label = ours.get(y) if isinstance(y, int) and not isinstance(y, bool) else None
-            if s1 is None or s2 is None:
-                report.drop("empty or non-text sentence")
-            elif label is None:
-                report.drop("no gold label")
-            else:
-                cols["sentence1"].append(s1)
-                cols["sentence2"].append(s2)
-                cols["label"].append(label)
-                report.kept += 1
+            _keep_nli_row(report, cols, s1, s2, label)
     _finish(report)
     return Dataset.from_dict(cols), report
 
