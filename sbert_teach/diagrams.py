@@ -30,8 +30,8 @@ is shown twice and nothing needs closing.
 Example:
     >>> from sbert_teach import diagrams
     >>> fig = diagrams.softmax_head()
-    >>> fig.get_figwidth() * fig.dpi <= 700
-    True
+    >>> float(fig.get_figwidth() * fig.dpi)  # pixels at 100 dpi
+    700.0
     >>> diagrams.svg("pooling") == diagrams.svg("pooling")
     True
 """
