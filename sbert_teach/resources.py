@@ -70,6 +70,9 @@ class Profile:
     pooling: str = "mean"
     # TrainConfig fields the softmax recipe changes for this start (empty: the paper's settings)
     softmax_settings: dict = field(default_factory=dict)
+    # what the two models are, in words for readers (the chapters print these, not the identifiers)
+    untuned_text: str = ""
+    reference_text: str = ""
 
 
 HUB = Profile(
@@ -79,6 +82,8 @@ HUB = Profile(
     nli=("stanfordnlp/snli", "nyu-mll/multi_nli"),
     sts="sentence-transformers/stsb",
     learning_rate=2e-5,  # the paper's Adam learning rate, for a pretrained BERT
+    untuned_text="pretrained bert-base-uncased, not yet trained on sentence pairs",
+    reference_text="all-MiniLM-L6-v2, a finished SBERT trained on about a billion sentence pairs",
 )
 
 PACKAGED = Profile(
@@ -95,6 +100,9 @@ PACKAGED = Profile(
     # Train the head alone first (100 steps, lr 2e-3), then the encoder at 1e-4: dev rises
     # 0.609 -> 0.628 in 500 steps and 0.651 in 1,000 (chapter 4 shows the curves).
     softmax_settings={"learning_rate": 1e-4, "head_learning_rate": 2e-3, "head_only_steps": 100},
+    untuned_text=("all-MiniLM-L6-v2's word-piece table under randomly initialised transformer layers "
+                  "(no untrained BERT ships offline)"),
+    reference_text="all-MiniLM-L6-v2, a finished SBERT trained on about a billion sentence pairs",
 )
 
 PROFILES = {"hub": HUB, "packaged": PACKAGED}

@@ -122,3 +122,58 @@ def test_in_batch_negatives_hints_at_a_wrong_target():
 def test_in_batch_negatives_not_written():
     result = checks.in_batch_negatives_loss(_not_written)
     assert result.not_written and "not written yet" in result.report()
+
+
+# -- exercise 6.3 ---------------------------------------------------------------
+
+def _first_of_each(rows):
+    """A correct answer written independently of the package: group by premise, first entailment and contradiction."""
+    found = {}
+    for premise, hypothesis, label in rows:
+        slots = found.setdefault(premise, {})
+        slots.setdefault(label, hypothesis)
+    return [(p, s[0], s[2]) for p, s in found.items() if 0 in s and 2 in s]
+
+
+def test_nli_rows_to_triplets_accepts_a_correct_answer():
+    result = checks.nli_rows_to_triplets(_first_of_each)
+    assert result.passed, result.report()
+
+
+def test_nli_rows_to_triplets_hints_at_swapped_positive_and_negative():
+    def swapped(rows):
+        return [(a, n, p) for a, p, n in _first_of_each(rows)]
+
+    result = checks.nli_rows_to_triplets(swapped)
+    assert not result.passed
+    assert "swapped" in _hints(result)
+
+
+def test_nli_rows_to_triplets_hints_at_premises_without_a_contradiction():
+    def keeps_incomplete(rows):
+        found = {}
+        for premise, hypothesis, label in rows:
+            found.setdefault(premise, {}).setdefault(label, hypothesis)
+        return [(p, s.get(0, ""), s.get(2, "")) for p, s in found.items()]
+
+    result = checks.nli_rows_to_triplets(keeps_incomplete)
+    assert not result.passed
+    assert "one triplet per premise" in _hints(result)
+
+
+def test_nli_rows_to_triplets_hints_at_rows_not_grouped_by_premise():
+    def neighbours_only(rows):  # pairs up a premise's rows only when they are adjacent
+        out, run = [], []
+        for row in rows + [(None, None, None)]:
+            if run and row[0] != run[0][0]:
+                out += _first_of_each(run)
+                run = []
+            run.append(row)
+        return out
+
+    result = checks.nli_rows_to_triplets(neighbours_only)
+    assert not result.passed
+
+
+def test_nli_rows_to_triplets_reports_unwritten_code():
+    assert_reports_not_written(checks.nli_rows_to_triplets, _not_written)

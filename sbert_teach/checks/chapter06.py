@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 import torch
 import torch.nn.functional as F
 
+from ..data import NLI_LABELS, nli_triplets
 from ..objectives import mnr_loss_from_embeddings, triplet_loss_from_embeddings
 from .core import expect, expect_close, fail, run_checks
 
-__all__ = ["triplet_loss", "in_batch_negatives_loss"]
+__all__ = ["triplet_loss", "in_batch_negatives_loss", "nli_rows_to_triplets"]
 
 
 def _rand(*shape, seed: int) -> torch.Tensor:
@@ -186,4 +189,79 @@ def in_batch_negatives_loss(fn, strict: bool = False):
         ("one pair with a hard negative", compare(a[:1], p[:1], n[:1], 20.0, "a single anchor still has its hard "
                                                                              "negative as a wrong candidate.")),
         ("gradient flows", keeps_gradient),
+    ], strict)
+
+
+# ----------------------------------------------------------------------------
+# Exercise 6.3
+
+def _reference_triplets(rows):
+    from datasets import Dataset
+
+    if not rows:
+        return []
+    columns = dict(zip(("sentence1", "sentence2", "label"), map(list, zip(*rows))))
+    quiet = logging.getLogger("sbert_teach")  # the package reports what it dropped; not the learner's concern here
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        made = nli_triplets(Dataset.from_dict(columns))
+    finally:
+        quiet.setLevel(level)
+    return list(zip(made["anchor"], made["positive"], made["negative"]))
+
+
+def nli_rows_to_triplets(fn, strict: bool = False):
+    """Exercise 6.3: ``fn(rows) -> [(anchor, positive, negative), ...]``.
+
+    ``rows`` are ``(premise, hypothesis, label)`` with integer labels in :data:`sbert_teach.NLI_LABELS`
+    order. One triplet per premise that has both an entailed and a contradicting hypothesis:
+    (premise, its first entailed hypothesis, its first contradicting one), premises in the order they
+    first appear. This is what :func:`sbert_teach.nli_triplets` does.
+    """
+    ent, neu, con = (NLI_LABELS.index(name) for name in ("entailment", "neutral", "contradiction"))
+    guitar, dogs, girl = "A man plays a guitar on stage.", "Two dogs run through the snow.", "A girl reads a book."
+    mixed = [
+        (guitar, "The man is famous.", neu),
+        (guitar, "A man is asleep in bed.", con),
+        (guitar, "A man is performing music.", ent),
+        (dogs, "Animals are outside.", ent),
+        (girl, "A child is reading.", ent),
+        (girl, "Nobody is reading.", con),
+        (dogs, "Two cats sleep indoors.", con),
+    ]
+    interleaved = [mixed[3], mixed[0], mixed[4], mixed[1], mixed[6], mixed[2], mixed[5]]
+    repeated = mixed + [(guitar, "Someone makes music.", ent), (girl, "The girl is asleep.", con)]
+
+    def same_triplets(rows, hint):
+        def test():
+            before = list(rows)
+            out = fn(list(rows))
+            expect(out is not None, "your function returned None; return the list of triplets.")
+            try:
+                out = [tuple(t) for t in out]
+            except TypeError:
+                fail(f"return a list of (anchor, positive, negative) triplets, not {type(out).__name__}.")
+            expect(list(rows) == before, "your function changed its input list.")
+            expect(all(len(t) == 3 for t in out), "each triplet has three sentences: anchor, positive, negative.")
+            want = _reference_triplets(rows)
+            swapped = [(a, n, p) for a, p, n in want]
+            expect(not (out == swapped and want), "positive and negative are swapped: the entailed hypothesis is "
+                                                  "the positive, the contradiction the negative.")
+            expect(len(out) == len(want), "one triplet per premise that has both an entailment and a "
+                                          f"contradiction: expected {len(want)} triplet(s), you returned {len(out)}.")
+            expect(sorted(out) == sorted(want), hint)
+            expect(out == want, "you built the right triplets but not in the order the premises first appear.")
+        return test
+
+    return run_checks("NLI rows to triplets", [
+        ("mixed labels", same_triplets(mixed, "the anchor is the premise, the positive an entailed hypothesis and "
+                                              "the negative a contradicting one; neutral rows are not used.")),
+        ("rows of one premise apart", same_triplets(interleaved, "group the rows by premise first: a premise's "
+                                                                 "hypotheses need not be next to each other.")),
+        ("several entailments", same_triplets(repeated, "when a premise has several entailments or contradictions, "
+                                                        "take the first of each.")),
+        ("no contradiction anywhere", same_triplets([r for r in mixed if r[2] != con], "a premise without a "
+                                                    "contradiction gives no triplet.")),
+        ("empty input", same_triplets([], "no rows give no triplets.")),
     ], strict)
