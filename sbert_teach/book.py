@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass
 
@@ -35,9 +36,22 @@ class ChapterSettings:
         steps = self.scale.max_steps if self.scale.max_steps is not None else "one epoch of"
         if self.scale.softmax_steps and self.scale.softmax_steps != self.scale.max_steps:
             steps = f"{steps} (softmax: {self.scale.softmax_steps})"
-        return (f"Chapter {self.chapter}\n  resources: {self.profile.name} (start: {self.profile.untuned})\n"
+        return (f"Chapter {self.chapter}\n  resources: {self.profile.name}\n  start:     {self.profile.untuned_text}\n"
                 f"  scale:     {self.scale.name} ({steps} steps at batch {self.scale.batch_size})\n"
-                f"  device:    {self.device}, seed {self.seed}")
+                f"  device:    {self.device}, seed {self.seed}\n"
+                f"  time:      {expected_time(self.chapter, self.scale.name, self.device)}")
+
+
+def expected_time(chapter: int, scale: str, device: str) -> str:
+    """How long the chapter took when measured at ``scale`` on a ``device`` of this kind (records/chapter_times)."""
+    rec = record("chapter_times")
+    kind = "cuda" if str(device).startswith("cuda") else "cpu"
+    for m in rec["measurements"]:
+        seconds = m["seconds"].get(f"{chapter:02d}")
+        if m["scale"] == scale and m["device"] == kind and seconds:
+            when = f", {m['measured'].split()[0]}" if m.get("measured") else ""
+            return f"about {max(1, round(seconds / 60))} min (measured at this scale on {m['on']}{when})"
+    return f"not measured at the {scale} scale on a {kind.upper() if kind == 'cpu' else 'GPU'} yet"
 
 
 def on_colab() -> bool:
@@ -163,3 +177,40 @@ def glue(name: str, value, display: bool = False) -> None:
     except ImportError:  # nothing renders glue outside the book build
         return
     myst_glue(name, value, display=display)
+
+
+_GLUE_ROLE = re.compile(r"\{glue:text\}`([^`:]+)(?::([^`]*))?`")
+
+
+def fill_glue(text: str, values: dict | None = None) -> str:
+    """``text`` with each ``{glue:text}`name:fmt``` role replaced by ``format(values[name], fmt)``.
+
+    A name not glued yet shows as "…" rather than stopping the chapter (tests/test_colab_copies.py
+    checks that every copy glues a value before quoting it).
+    """
+    values = GLUED if values is None else values
+
+    def value(match: re.Match) -> str:
+        name, spec = match.group(1), match.group(2) or ""
+        if name not in values:
+            return "…"
+        given = values[name]
+        if not spec:
+            return str(given)
+        kind = spec[-1]  # convert as MyST-NB's glue:text does, so both render the same
+        if kind == "s":
+            given = str(given)
+        elif kind in "bcdoxX":
+            given = int(given)
+        elif kind in "eEfFgGn%":
+            given = float(given)
+        return format(given, spec)
+
+    return _GLUE_ROLE.sub(value, text)
+
+
+def say(text: str) -> None:
+    """Show ``text`` as Markdown with the chapter's glued values filled in (the Colab copies' prose)."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(fill_glue(text.strip("\n"))))

@@ -66,6 +66,27 @@ def load_times(name: str) -> tuple[dict, str]:
     return record.get("chapters", {}), record.get("measured", "")
 
 
+CHAPTER_TIMES_RECORD = ROOT / "sbert_teach" / "records" / "chapter_times.json"
+
+
+def chapter_times_record() -> dict:
+    """The measured chapter times by (scale, device), shipped with the package for each chapter's setup line."""
+    measurements = []
+    for name, scale, device, where in (("chapter_times_local.json", "local", "cpu", "a 2-core CPU"),
+                                       ("chapter_times_smoke.json", "smoke", "cpu", "a 2-core CPU"),
+                                       ("chapter_times_gpu.json", "local", "cuda", None)):
+        path = DATA / name
+        if not path.exists():
+            continue
+        record = json.loads(path.read_text())
+        measurements.append({
+            "scale": record.get("scale", scale), "device": device, "on": where or record.get("device", "a GPU"),
+            "measured": record.get("measured", ""),
+            "seconds": {ch[:2]: round(v["seconds"], 1) for ch, v in sorted(record.get("chapters", {}).items())},
+        })
+    return {"how": "scripts/instructors_page.py, from book/data/chapter_times_*.json", "measurements": measurements}
+
+
 def seed_spread_section() -> list[str]:
     """Students' numbers will not match the printed ones: how far apart, from the seed_spread record."""
     from sbert_teach import book
@@ -169,6 +190,7 @@ def main() -> None:
             doc = re.sub(r"^Exercise [\d.]+:\s*", "", doc).replace("|", "\\|")
             lines.append(f"| {path.stem[:2]} | {heading} | `checks.{checker}` | {doc} |")
     (ROOT / "book" / "instructors.md").write_text("\n".join(lines) + "\n")
+    CHAPTER_TIMES_RECORD.write_text(json.dumps(chapter_times_record(), indent=1) + "\n")
     print(f"wrote book/instructors.md ({len(notebooks)} chapters)")
 
 

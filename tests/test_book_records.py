@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from sbert_teach import book
+from sbert_teach import book, resources
 
 
 def test_seed_spread_summarises_gains_per_objective_and_precision():
@@ -48,3 +48,27 @@ def test_shipped_seed_spread_record_is_complete():
 def test_unknown_record_lists_the_known_ones():
     with pytest.raises(FileNotFoundError, match="softmax_start"):
         book.record("no_such_record")
+
+
+def test_chapter_times_record_matches_the_measurements_in_book_data():
+    """The packaged record (each chapter's setup line) is written from book/data by scripts/instructors_page.py."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "instructors_page.py"
+    spec = importlib.util.spec_from_file_location("instructors_page", script)
+    page = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(page)
+    assert book.record("chapter_times") == json.loads(json.dumps(page.chapter_times_record())), \
+        "run: python scripts/instructors_page.py"
+
+
+def test_setup_line_says_how_long_the_chapter_takes():
+    rec = book.record("chapter_times")
+    local_cpu = next(m for m in rec["measurements"] if m["scale"] == "local" and m["device"] == "cpu")
+    minutes = round(local_cpu["seconds"]["04"] / 60)
+    assert book.expected_time(4, "local", "cpu").startswith(f"about {max(1, minutes)} min")
+    assert book.expected_time(4, "paper", "cuda") == "not measured at the paper scale on a GPU yet"
+    settings = book.ChapterSettings(4, resources.get_profile("packaged"), resources.get_scale("local"), "cpu", 42, False)
+    assert "time:      about" in settings.describe()
