@@ -1,10 +1,9 @@
-"""Chapter 4 checkers: the reference answers pass, typical mistakes get a hint (never the answer)."""
+"""Chapter 4 checkers: correct answers pass, typical mistakes get a hint (never the answer)."""
 
 import torch
 import torch.nn.functional as F
 
 from sbert_teach import checks
-from sbert_teach.objectives import softmax_features, softmax_loss_from_embeddings
 from checks_helpers import assert_reports_not_written, hints
 
 
@@ -12,88 +11,93 @@ def not_written(*args, **kwargs):
     raise NotImplementedError
 
 
-# -- 4.1 softmax_features ----------------------------------------------------------
+# -- 4.1 classifier_input -----------------------------------------------------------
 
-def test_softmax_features_passes_the_reference():
-    assert checks.softmax_features(lambda u, v: softmax_features(u, v)).passed
-
-
-def test_softmax_features_names_the_swapped_order():
-    result = checks.softmax_features(lambda u, v: torch.cat([v, u, (u - v).abs()], dim=-1))
-    assert not result.passed
-    assert "swapped" in hints(result)
-    assert "torch.cat" not in hints(result)
+PARTS = {"u": lambda u, v: u, "v": lambda u, v: v, "|u-v|": lambda u, v: (u - v).abs(), "u*v": lambda u, v: u * v}
 
 
-def test_softmax_features_names_the_signed_difference():
-    result = checks.softmax_features(lambda u, v: torch.cat([u, v, u - v], dim=-1))
-    assert not result.passed and "absolute" in hints(result)
-    assert "abs()" not in hints(result)
+def my_classifier_input(u, v, parts):
+    return torch.cat([PARTS[p](u, v) for p in parts], dim=-1)
 
 
-def test_softmax_features_catches_the_wrong_axis():
-    result = checks.softmax_features(lambda u, v: torch.cat([u, v, (u - v).abs()], dim=0))
+def test_classifier_input_passes_a_correct_answer():
+    result = checks.classifier_input(my_classifier_input)
+    assert result.passed, result.report()
+
+
+def test_classifier_input_names_the_signed_difference():
+    def signed(u, v, parts):
+        return torch.cat([(u - v) if p == "|u-v|" else PARTS[p](u, v) for p in parts], dim=-1)
+
+    result = checks.classifier_input(signed)
+    assert not result.passed and "u-v" in hints(result)
+
+
+def test_classifier_input_catches_a_fixed_order():
+    def paper_order_always(u, v, parts):
+        return torch.cat([PARTS[p](u, v) for p in ("u", "v", "|u-v|", "u*v") if p in parts], dim=-1)
+
+    result = checks.classifier_input(paper_order_always)
+    assert not result.passed and "position" in hints(result)
+
+
+def test_classifier_input_catches_the_batch_axis():
+    result = checks.classifier_input(lambda u, v, parts: torch.cat([PARTS[p](u, v) for p in parts], dim=0))
     assert not result.passed and "last dimension" in hints(result)
 
 
-def test_softmax_features_catches_in_place_changes():
-    def in_place(u, v):
-        out = torch.cat([u, v, (u - v).abs()], dim=-1)
-        u.sub_(v)
-        return out
-    result = checks.softmax_features(in_place)
-    assert not result.passed and "changed" in hints(result)
+def test_classifier_input_catches_in_place_changes():
+    def in_place(u, v, parts):
+        return torch.cat([u.sub_(v).abs_() if p == "|u-v|" else PARTS[p](u, v) for p in parts], dim=-1)
+
+    assert "changed u or v" in hints(checks.classifier_input(in_place))
 
 
-def test_softmax_features_not_written():
-    assert_reports_not_written(checks.softmax_features, not_written)
+def test_classifier_input_not_written():
+    assert_reports_not_written(checks.classifier_input, not_written)
 
 
-# -- 4.2 softmax_loss --------------------------------------------------------------
+# -- 4.2 regression_training_step ---------------------------------------------------
 
-def test_softmax_loss_passes_the_reference():
-    assert checks.softmax_loss(softmax_loss_from_embeddings).passed
-
-
-def test_softmax_loss_names_a_double_softmax():
-    def double(u, v, labels, head):
-        return F.cross_entropy(head(softmax_features(u, v)).softmax(-1), labels)
-    result = checks.softmax_loss(double)
-    assert not result.passed and "softmax was applied twice" in hints(result)
-    assert "cross_entropy(" not in hints(result)
-
-
-def test_softmax_loss_names_a_sum():
-    result = checks.softmax_loss(
-        lambda u, v, y, head: F.cross_entropy(head(softmax_features(u, v)), y, reduction="sum"))
-    assert not result.passed and "mean" in hints(result)
+def my_step(objective, features, scores, optimizer, scheduler, clip=True, zero=True, cosine=True, schedule=True):
+    u, v = (objective.encoder(f) for f in features)
+    similarity = F.cosine_similarity(u, v) if cosine else (u * v).sum(-1)
+    loss = F.mse_loss(similarity, scores)
+    if zero:
+        optimizer.zero_grad()
+    loss.backward()
+    if clip:
+        torch.nn.utils.clip_grad_norm_(objective.parameters(), max_norm=1.0)
+    optimizer.step()
+    if schedule:
+        scheduler.step()
+    return loss.detach()
 
 
-def test_softmax_loss_catches_a_detached_loss():
-    result = checks.softmax_loss(lambda u, v, y, head: softmax_loss_from_embeddings(u, v, y, head).detach())
-    assert not result.passed and "gradient" in hints(result)
+def test_regression_step_passes_a_correct_step():
+    result = checks.regression_training_step(my_step)
+    assert result.passed, result.report()
 
 
-def test_softmax_loss_not_written():
-    assert checks.softmax_loss(not_written).not_written
+def test_regression_step_names_the_dot_product():
+    result = checks.regression_training_step(lambda *a: my_step(*a, cosine=False))
+    assert not result.passed and "cosine" in hints(result)
 
 
-# -- 4.3 softmax_head_size ---------------------------------------------------------
-
-def test_softmax_head_size_passes_the_answer():
-    assert checks.softmax_head_size(lambda n, k: 3 * n * k + k).passed
-
-
-def test_softmax_head_size_names_the_missing_bias():
-    result = checks.softmax_head_size(lambda n, k: 3 * n * k)
-    assert not result.passed and "bias" in hints(result)
-    assert "3 * n * k" not in hints(result) and "3nk" not in hints(result)
+def test_regression_step_names_missing_zero_grad():
+    result = checks.regression_training_step(lambda *a: my_step(*a, zero=False))
+    assert not result.passed and "zeroed" in hints(result)
 
 
-def test_softmax_head_size_names_the_input_width():
-    result = checks.softmax_head_size(lambda n, k: n * k + k)
-    assert not result.passed and "joined" in hints(result)
+def test_regression_step_names_missing_clip():
+    result = checks.regression_training_step(lambda *a: my_step(*a, clip=False))
+    assert not result.passed and "clip" in hints(result)
 
 
-def test_softmax_head_size_not_written():
-    assert checks.softmax_head_size(not_written).not_written
+def test_regression_step_names_missing_scheduler_step():
+    result = checks.regression_training_step(lambda *a: my_step(*a, schedule=False))
+    assert not result.passed and "scheduler.step()" in hints(result)
+
+
+def test_regression_step_not_written():
+    assert_reports_not_written(checks.regression_training_step, not_written)

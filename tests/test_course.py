@@ -66,6 +66,36 @@ def test_student_copy_hides_solutions(built, notebook):
     assert all("NotImplemented" in "".join(c["source"]) for c in stubs)
 
 
+def _output_text(cell) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        parts.append("".join(output.get("text", "")))
+        for mime in ("text/plain", "text/markdown", "text/html"):
+            parts.append("".join(output.get("data", {}).get(mime, "")))
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_printed_output_shows_a_solution(notebook):
+    """A chapter must not print an answer either (e.g. with inspect.getsource), only hide it in its source."""
+    nb = json.loads(notebook.read_text())
+    shown_on_purpose = "\n".join("".join(c["source"]) for c in nb["cells"] if not course.is_solution(c))
+    printed = "\n".join(_output_text(c) for c in nb["cells"] if not course.is_solution(c))
+    for solution in course.solution_sources(nb):
+        for line in _code_lines(solution):
+            if line not in shown_on_purpose:
+                assert line not in printed, f"{notebook.name}: an output prints solution code {line!r}"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_solutions_are_folded_on_the_website(notebook):
+    """Each solution cell carries `hide-input`: the page shows a toggle, the reader opens it on purpose."""
+    nb = json.loads(notebook.read_text())
+    for cell in nb["cells"]:
+        if course.is_solution(cell):
+            assert "hide-input" in cell["metadata"].get("tags", []), f"{notebook.name}: {''.join(cell['source'])[:60]!r}"
+
+
 def test_stub_keeps_signature_and_docstring():
     source = 'def f(a, b=2):\n    """Add."""\n    total = a + b\n    return total\n\nanswer = {"x": 1}\n'
     stub = course.stub_source(source, "Exercise 9.9: add")

@@ -1,157 +1,189 @@
-"""Checkers for chapter 4 (the softmax objective on NLI): the classifier input and its loss."""
+"""Checkers for chapter 4 (the softmax objective on NLI): any classifier input, and a training step."""
 
 from __future__ import annotations
 
+import copy
+import functools
+
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from ..objectives import softmax_features as _reference_features
-from ..objectives import softmax_loss_from_embeddings as _reference_loss
 from .core import expect, expect_close, fail, run_checks
 
-__all__ = ["softmax_features", "softmax_loss", "softmax_head_size"]
+__all__ = ["classifier_input", "regression_training_step"]
 
 
 def _hand_made(batch: int = 3, dim: int = 4):
-    """Small tensors whose parts are easy to tell apart: u > 0, v mixed, so |u - v| differs from u - v."""
+    """Small tensors whose parts are easy to tell apart: u > 0, v mixed, so |u - v| differs from u - v and u*v."""
     g = torch.Generator().manual_seed(4)
     u = torch.rand(batch, dim, generator=g) + 0.5
     v = torch.randn(batch, dim, generator=g) * 2
     return u, v
 
 
-def softmax_features(fn, strict: bool = False):
-    """Exercise 4.1: ``fn(u, v) -> (batch, 3 * n)``, the parts ``u``, ``v``, ``|u - v|`` side by side."""
-    u, v = _hand_made()
-    n = u.shape[-1]
+# ----------------------------------------------------------------------------
+# Exercise 4.1
 
-    def diagnose(out, u, v):
-        """A hint naming the first part that is wrong, without showing the expected numbers."""
-        expect(isinstance(out, torch.Tensor), f"return a torch.Tensor, not {type(out).__name__}.")
-        expect(out.shape[:-1] == u.shape[:-1],
-               f"the output has shape {tuple(out.shape)}; keep one row per pair and join the parts along the "
-               "last dimension, not the batch dimension.")
-        expect(out.shape[-1] == 3 * u.shape[-1],
-               f"each row has {out.shape[-1]} numbers for vectors of size {u.shape[-1]}; three parts of size n "
-               "make 3n.")
-        k = u.shape[-1]
-        parts = out[..., :k], out[..., k:2 * k], out[..., 2 * k:]
-        if torch.allclose(parts[0], v) and torch.allclose(parts[1], u):
-            fail("u and v are swapped: the first block is u (the premise), the second is v.")
-        expect(torch.allclose(parts[0], u), "the first block of each row should be u itself.")
-        expect(torch.allclose(parts[1], v), "the second block of each row should be v itself.")
-        if torch.allclose(parts[2], u - v) or torch.allclose(parts[2], v - u):
-            fail("the third block is a signed difference; the paper uses the element-wise absolute difference.")
-        if torch.allclose(parts[2], u * v):
-            fail("the third block is the element-wise product u*v; this exercise asks for |u - v|.")
-        expect_close(out, _reference_features(u, v), "the third block should be |u - v|, element by element.")
+def _block_hint(block, u, v, part: str) -> str:
+    """Say what a wrong block looks like, without the expected numbers."""
+    looks_like = {"u": u, "v": v, "|u-v|": (u - v).abs(), "u*v": u * v, "u-v": u - v, "v-u": v - u}
+    for name, value in looks_like.items():
+        if name != part and block.shape == value.shape and torch.allclose(block, value):
+            return f"the block for {part!r} holds {name}; build each block from the part named at that position."
+    return f"the block for {part!r} is wrong."
 
-    def case(u, v):
+
+def classifier_input(fn, strict: bool = False):
+    """Exercise 4.1: ``fn(u, v, parts) -> (..., len(parts) * n)``, the named parts side by side, in order.
+
+    ``parts`` is a sequence of names from ``"u"``, ``"v"``, ``"|u-v|"``, ``"u*v"`` (the paper's Table 6).
+    """
+
+    def case(u, v, parts):
         def test():
             u0, v0 = u.clone(), v.clone()
-            out = fn(u.clone(), v.clone())
-            diagnose(out, u, v)
-            expect(torch.equal(u, u0) and torch.equal(v, v0), "your function changed u or v.")
-        return test
-
-    def one_pair():
-        out = fn(u[0], v[0])
-        expect(isinstance(out, torch.Tensor) and out.shape == (3 * n,),
-               "a single pair (1-D vectors of size n) should give one vector of size 3n; join along the last "
-               "dimension (dim=-1) so any number of leading dimensions works.")
-        expect_close(out, _reference_features(u[0], v[0]), "the single-pair result differs from the batched one.")
-
-    def identical():
-        out = fn(u.clone(), u.clone())
-        expect(isinstance(out, torch.Tensor) and out.shape == (u.shape[0], 3 * n), "wrong shape for u == v.")
-        expect(torch.count_nonzero(out[:, 2 * n:]) == 0, "for identical sentences the last block must be all zeros.")
-
-    def no_in_place():
-        a, b = u.clone(), v.clone()
-        fn(a, b)
-        expect(torch.equal(a, u) and torch.equal(b, v),
-               "your function changed its inputs (an in-place operation such as abs_ or sub_?).")
-
-    return run_checks("softmax features (u, v, |u-v|)", [
-        ("batch of 3 pairs, n = 4", case(u, v)),
-        ("one pair as 1-D vectors", one_pair),
-        ("identical sentences", identical),
-        ("wider vectors, n = 7", case(*_hand_made(5, 7))),
-        ("inputs unchanged", no_in_place),
-    ], strict)
-
-
-def softmax_loss(fn, strict: bool = False):
-    """Exercise 4.2: ``fn(u, v, labels, classifier) -> scalar`` cross-entropy of the head on ``(u, v, |u-v|)``."""
-    u, v = _hand_made(6, 4)
-    labels = torch.tensor([0, 1, 2, 2, 1, 0])
-    torch.manual_seed(0)
-    head = nn.Linear(12, 3)
-
-    def same(u, v, labels, hint):
-        def test():
-            out = fn(u.clone(), v.clone(), labels.clone(), head)
+            out = fn(u0, v0, tuple(parts))
             expect(isinstance(out, torch.Tensor), f"return a torch.Tensor, not {type(out).__name__}.")
-            expect(out.dim() == 0, f"return one number (a 0-dimensional tensor), yours has shape {tuple(out.shape)}. "
-                                   "Average the per-pair losses over the batch.")
-            want = _reference_loss(u, v, labels, head)
-            if out.shape == want.shape and torch.allclose(out.double(), want.double(), atol=1e-5):
-                return
-            with torch.no_grad():
-                logits = head(_reference_features(u, v))
-                probs = logits.softmax(-1)
-            if torch.allclose(out, F.cross_entropy(logits, labels, reduction="sum")):
-                fail("you summed the per-pair losses; the loss is their mean over the batch.")
-            if torch.allclose(out, F.nll_loss(probs, labels)) or torch.allclose(out, -probs.gather(1, labels[:, None]).mean()):
-                fail("the loss is minus the *log* of the gold class's probability; a log is missing.")
-            if torch.allclose(out, F.cross_entropy(probs, labels)):
-                fail("softmax was applied twice: cross_entropy takes the raw scores (logits) and does the softmax itself.")
-            expect_close(out, want, hint)
+            expect(torch.equal(u0, u) and torch.equal(v0, v),
+                   "your function changed u or v (an in-place operation such as abs_ or mul_?).")
+            n = u.shape[-1]
+            expect(out.shape[:-1] == u.shape[:-1],
+                   f"the output has shape {tuple(out.shape)}; keep one row per pair and join the parts along the "
+                   "last dimension (dim=-1), which also works for a single pair given as 1-D vectors.")
+            expect(out.shape[-1] == len(parts) * n,
+                   f"each row has {out.shape[-1]} numbers for {len(parts)} part(s) of size {n}.")
+            for i, part in enumerate(parts):
+                block = out[..., i * n:(i + 1) * n]
+                want = _reference_features(u, v, (part,))
+                if not torch.allclose(block, want):
+                    fail(_block_hint(block, u, v, part))
+            expect_close(out, _reference_features(u, v, tuple(parts)), "the joined vector is wrong.")
         return test
 
-    def gradient_reaches_encoder():
-        a, b = u.clone().requires_grad_(True), v.clone().requires_grad_(True)
-        out = fn(a, b, labels, head)
-        expect(isinstance(out, torch.Tensor) and out.requires_grad,
-               "the result carries no gradient; do not detach, use .item() or torch.no_grad() inside the loss.")
-        out.backward()
-        expect(a.grad is not None and b.grad is not None and a.grad.abs().sum() > 0 and b.grad.abs().sum() > 0,
-               "no gradient flows back to u and v, so the encoder could not learn from this loss.")
-
-    perfect = torch.tensor([0, 1, 2])
-    return run_checks("softmax loss", [
-        ("6 pairs, all three labels", same(u, v, labels, "the value differs from the cross-entropy of the head's "
-                                                         "scores on (u, v, |u-v|) against the labels.")),
-        ("one pair", same(u[:1], v[:1], labels[:1], "with one pair the loss is -log(probability of its gold class).")),
-        ("labels in another order", same(u[:3], v[:3], perfect, "the labels are class indices (0, 1, 2), "
-                                                                "not one-hot vectors; pass them as they are.")),
-        ("gradient reaches u and v", gradient_reaches_encoder),
+    u, v = _hand_made()
+    return run_checks("classifier input", [
+        ("the paper's (u, v, |u-v|)", case(u, v, ["u", "v", "|u-v|"])),
+        ("|u-v| alone", case(u, v, ["|u-v|"])),
+        ("u*v", case(u, v, ["u", "v", "u*v"])),
+        ("another order", case(u, v, ["|u-v|", "u*v", "v", "u"])),
+        ("one pair as 1-D vectors", case(u[0], v[0], ["u", "|u-v|"])),
+        ("wider vectors, n = 7", case(*_hand_made(5, 7), ["u", "v", "|u-v|", "u*v"])),
     ], strict)
 
 
-def softmax_head_size(fn, strict: bool = False):
-    """Exercise 4.3: ``fn(n, k) -> int``, the trainable numbers of the head ``nn.Linear(3n, k)`` (weights and biases)."""
-    def case(n, k):
+# ----------------------------------------------------------------------------
+# Exercise 4.2
+
+@functools.lru_cache(maxsize=1)
+def _regression_setup():
+    """A 1-layer encoder without dropout (so both steps are deterministic), its objective and one STS batch.
+
+    The word-piece table is frozen only to keep the check fast (11.7M of its 13.8M numbers); a step
+    skips parameters without gradients, the learner's and the package's alike.
+    """
+    from .. import resources
+    from ..data import TextColumnsCollator
+    from ..models import build_untuned_encoder
+    from ..objectives import make_objective
+
+    encoder = build_untuned_encoder(resources.packaged_model_path(), seed=3, num_layers=1)
+    for module in encoder.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+    encoder.transformer.get_input_embeddings().weight.requires_grad_(False)
+    objective = make_objective("regression", encoder)
+    rows = [{"sentence1": a, "sentence2": b, "score": s} for a, b, s in [
+        ("A man plays a guitar.", "A man is playing music.", 0.9),
+        ("A dog runs in a field.", "A cat sleeps on a sofa.", 0.1),
+        ("Two children play football.", "Kids are playing a game.", 0.75),
+        ("The market fell on Monday.", "A woman rides a horse.", 0.0),
+    ]]
+    collate = TextColumnsCollator(encoder.tokenizer, objective.text_columns, objective.label_column)
+    features, scores = collate(rows)
+    return objective, features, scores
+
+
+def _optimizer_and_schedule(objective):
+    from ..optimization import make_optimizer, warmup_linear_schedule
+
+    optimizer = make_optimizer(objective, learning_rate=1e-3, weight_decay=0.01)
+    return optimizer, warmup_linear_schedule(optimizer, warmup_steps=1, total_steps=4)
+
+
+def _largest_gap(a, b) -> float:
+    return max((x - y).abs().max().item() for x, y in zip(a.parameters(), b.parameters()))
+
+
+def regression_training_step(fn, strict: bool = False):
+    """Exercise 4.2: ``fn(objective, features, scores, optimizer, scheduler) -> loss``, one regression step.
+
+    The learner's step must leave exactly the weights that the package's
+    :func:`sbert_teach.training.training_step` leaves, step after step: encode both sides with the one
+    encoder, MSE between ``cos(u, v)`` and the scores, backward, clip the gradient norm to 1,
+    optimizer step, scheduler step.
+    """
+    from ..training import training_step
+
+    objective, features, scores = _regression_setup()
+    no_scaling = torch.amp.GradScaler("cpu", enabled=False)
+
+    def run_both(steps):
+        mine, package = copy.deepcopy(objective), copy.deepcopy(objective)
+        my_opt, my_sched = _optimizer_and_schedule(mine)
+        pkg_opt, pkg_sched = _optimizer_and_schedule(package)
+        losses = []
+        for _ in range(steps):
+            loss = fn(mine, features, scores.clone(), my_opt, my_sched)
+            want = training_step(package, features, scores, pkg_opt, pkg_sched, no_scaling, max_grad_norm=1.0)
+            losses.append((loss, want))
+        return mine, package, my_sched, losses
+
+    def loss_value():
+        _, _, _, losses = run_both(1)
+        loss, want = losses[0]
+        expect(isinstance(loss, torch.Tensor) and loss.dim() == 0,
+               "return the batch's loss as a 0-dimensional tensor (the value before the update).")
+        u, v = (objective.encoder(f) for f in features)
+        if torch.allclose(loss.detach(), F.mse_loss((u * v).sum(-1), scores).detach(), atol=1e-5):
+            fail("the loss uses the dot product u . v; the regression objective compares the *cosine* with the score.")
+        expect_close(loss.detach(), want, "the loss differs from the mean squared error between cos(u, v) and the "
+                                          "scores, computed before the update.")
+
+    def same_weights(steps, hint):
         def test():
-            answer = fn(n, k)
-            expect(isinstance(answer, int) or (isinstance(answer, float) and answer.is_integer())
-                   or (isinstance(answer, torch.Tensor) and answer.numel() == 1),
-                   f"return a whole number, not {type(answer).__name__}.")
-            answer = int(answer)
-            head = nn.Linear(3 * n, k)
-            want = sum(p.numel() for p in head.parameters())
-            if answer == 3 * n * k:
-                fail("that counts W_t but not the bias: nn.Linear also adds one number per class.")
-            if answer in (n * k + k, 2 * n * k + k):
-                fail("the head's input is not n numbers wide; count how many vectors of size n are joined.")
-            if answer == 3 * n * 3 * n + k or answer == 3 * n + k:
-                fail("W_t maps the joined vector to one score per class: its shape is (input size) x (classes).")
-            expect(answer == want, f"{answer} is not the number of weights plus biases for n={n}, k={k}.")
+            mine, package, my_sched, _ = run_both(steps)
+            expect(my_sched.last_epoch == steps, f"after {steps} step(s) the scheduler moved {my_sched.last_epoch} "
+                                                 "time(s); call scheduler.step() once per step, after the optimizer.")
+            gap, moved = _largest_gap(mine, package), _largest_gap(mine, objective)
+            expect(moved > 0, "the weights did not change: call loss.backward() and optimizer.step().")
+            expect(gap < 1e-5, hint)
         return test
 
-    return run_checks("softmax head size", [
-        ("MiniLM, n = 384, k = 3", case(384, 3)),
-        ("BERT-base, n = 768, k = 3", case(768, 3)),
-        ("two classes, n = 10", case(10, 2)),
+    def clipping():
+        """With large gradients the clip decides the update; compare with the clipped and the unclipped step."""
+        far = torch.full_like(scores, -1.0)  # every pair "opposite": a large loss and large gradients
+        mine, clipped, unclipped = (copy.deepcopy(objective) for _ in range(3))
+
+        def plain_sgd(model):  # lr 1, no schedule: the update is the (clipped) gradient itself
+            optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+            return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+
+        fn(mine, features, far.clone(), *plain_sgd(mine))
+        training_step(clipped, features, far, *plain_sgd(clipped), no_scaling, max_grad_norm=1.0)
+        training_step(unclipped, features, far, *plain_sgd(unclipped), no_scaling, max_grad_norm=float("inf"))
+        if _largest_gap(mine, unclipped) < 1e-5 < _largest_gap(mine, clipped):
+            fail("the gradients were not clipped: call torch.nn.utils.clip_grad_norm_(objective.parameters(), "
+                 "max_norm=1.0) between backward and the optimizer step.")
+        expect(_largest_gap(mine, clipped) < 1e-5, "with large gradients your update differs from a clipped one; "
+                                                   "clip the gradient norm to 1 over all of the objective's "
+                                                   "parameters, after backward, before the step.")
+
+    return run_checks("regression training step", [
+        ("the loss it returns", loss_value),
+        ("one step", same_weights(1, "after one step your weights differ from the package's step; check the order: "
+                                     "loss, zero the gradients, backward, clip, optimizer step, scheduler step.")),
+        ("three steps in a row", same_weights(3, "one step matches but three do not: are the gradients zeroed "
+                                                 "before each backward, so they do not pile up?")),
+        ("gradient clipping", clipping),
     ], strict)
