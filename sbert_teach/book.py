@@ -209,6 +209,42 @@ def fill_glue(text: str, values: dict | None = None) -> str:
     return _GLUE_ROLE.sub(value, text)
 
 
+def glued_values(nb) -> dict:
+    """The values a chapter glued, read back from its executed outputs (what the website's prose quotes)."""
+    import ast
+
+    values = {}
+    for cell in nb["cells"]:
+        for output in cell.get("outputs", []):
+            scrap = output.get("metadata", {}).get("scrapbook")
+            key = (scrap or {}).get("mime_prefix", "") + "text/plain"
+            if scrap and key in output.get("data", {}):
+                text = "".join(output["data"][key])
+                try:
+                    values[scrap["name"]] = ast.literal_eval(text)
+                except (ValueError, SyntaxError):
+                    values[scrap["name"]] = text
+    return values
+
+
+def quoted_but_not_glued(nb) -> list[str]:
+    """Names the chapter's Markdown quotes with a glue role that its outputs do not hold, or cannot format."""
+    values, problems = glued_values(nb), []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        for match in _GLUE_ROLE.finditer("".join(cell["source"])):
+            name = match.group(1)
+            if name not in values:
+                problems.append(name)
+                continue
+            try:
+                fill_glue(match.group(0), values)
+            except (ValueError, TypeError) as error:
+                problems.append(f"{name} ({error})")
+    return problems
+
+
 def say(text: str) -> None:
     """Show ``text`` as Markdown with the chapter's glued values filled in (the Colab copies' prose)."""
     from IPython.display import Markdown, display

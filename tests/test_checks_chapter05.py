@@ -6,7 +6,6 @@ import torch
 import torch.nn.functional as F
 
 from sbert_teach import checks
-from sbert_teach.objectives import regression_loss_from_embeddings
 from checks_helpers import assert_reports_not_written, hints
 
 
@@ -25,36 +24,40 @@ def reference_scale(scores, max_score=5.0):
 
 # -- 5.1 regression_loss -----------------------------------------------------------
 
-def test_regression_loss_passes_the_reference():
-    assert checks.regression_loss(regression_loss_from_embeddings).passed
+def by_hand_gradient(u, v, scores, two=2.0, batch_mean=True, length_term=True):
+    """d/du of mean((cos(u, v) - score)^2), written out; the flags reproduce typical slips."""
+    cos = F.cosine_similarity(u, v, dim=-1)
+    un, vn = u.norm(dim=-1, keepdim=True), v.norm(dim=-1, keepdim=True)
+    d_cos = v / (un * vn) - (cos[:, None] * u / un ** 2 if length_term else 0)
+    return two * (cos - scores)[:, None] * d_cos / (len(u) if batch_mean else 1)
 
 
-def test_regression_loss_names_rescaled_scores():
-    result = checks.regression_loss(lambda u, v, s: F.mse_loss(F.cosine_similarity(u, v), s / 5))
-    assert not result.passed and "already scaled to 0..1" in hints(result)
-    assert "cosine_similarity" not in hints(result)
+def test_regression_gradient_passes_a_correct_answer():
+    result = checks.regression_gradient(by_hand_gradient)
+    assert result.passed, result.report()
 
 
-def test_regression_loss_names_the_dot_product():
-    result = checks.regression_loss(lambda u, v, s: F.mse_loss((u * v).sum(-1), s))
-    assert not result.passed and "dot product" in hints(result)
+def test_regression_gradient_names_the_missing_mean():
+    assert "mean" in hints(checks.regression_gradient(lambda u, v, s: by_hand_gradient(u, v, s, batch_mean=False)))
 
 
-def test_regression_loss_names_the_sum():
-    result = checks.regression_loss(lambda u, v, s: ((F.cosine_similarity(u, v) - s) ** 2).sum())
-    assert not result.passed and "mean" in hints(result)
+def test_regression_gradient_names_the_missing_two():
+    assert "factor 2" in hints(checks.regression_gradient(lambda u, v, s: by_hand_gradient(u, v, s, two=1.0)))
 
 
-def test_regression_loss_names_the_distance():
-    result = checks.regression_loss(lambda u, v, s: F.mse_loss(1 - F.cosine_similarity(u, v), s))
-    assert not result.passed and "distance" in hints(result)
+def test_regression_gradient_names_the_length_term():
+    assert "length" in hints(checks.regression_gradient(lambda u, v, s: by_hand_gradient(u, v, s, length_term=False)))
 
 
-def test_regression_loss_not_written():
-    assert_reports_not_written(checks.regression_loss, not_written)
+def test_regression_gradient_agrees_with_autograd_not_by_hiding_it():
+    result = checks.regression_gradient(lambda u, v, s: torch.zeros_like(u))
+    assert not result.passed and "autograd" in hints(result)
+    assert "tensor(" not in result.report()  # no expected numbers in the hints
 
 
-# -- 5.2 scale_gold_scores ---------------------------------------------------------
+def test_regression_gradient_not_written():
+    assert_reports_not_written(checks.regression_gradient, not_written)
+
 
 def test_scale_gold_scores_passes_the_reference():
     assert checks.scale_gold_scores(reference_scale).passed

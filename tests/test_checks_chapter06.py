@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from sbert_teach import checks
-from sbert_teach.objectives import mnr_loss_from_embeddings, triplet_loss_from_embeddings
+from sbert_teach.objectives import triplet_loss_from_embeddings
 from checks_helpers import assert_reports_not_written, hints as _hints
 
 
@@ -77,51 +77,39 @@ def test_triplet_loss_not_written():
 
 # -- exercise 6.2 ---------------------------------------------------------------
 
-def reference_mnr(anchors, positives, negatives=None, scale=20.0):
-    extra = [] if negatives is None else [negatives]
-    return mnr_loss_from_embeddings(anchors, positives, *extra, scale=scale)
+def my_in_batch_accuracy(anchors, positives, batch_size, similarity="cosine", per_batch=True, share=True):
+    """Written out independently of the checker; the flags reproduce typical slips."""
+    size = batch_size if per_batch else len(anchors)
+    hits = 0
+    for start in range(0, len(anchors), size):
+        a, p = anchors[start:start + size], positives[start:start + size]
+        scores = F.normalize(a, dim=-1) @ F.normalize(p, dim=-1).T if similarity == "cosine" else a @ p.T
+        hits += sum(int(row.argmax()) == i for i, row in enumerate(scores))
+    return hits / len(anchors) if share else hits
 
 
-def test_in_batch_negatives_accepts_the_reference():
-    result = checks.in_batch_negatives_loss(reference_mnr)
+def test_in_batch_accuracy_accepts_a_correct_answer():
+    result = checks.in_batch_accuracy(my_in_batch_accuracy)
     assert result.passed, result.report()
 
 
-def test_in_batch_negatives_hints_at_dot_products():
-    def dot(anchors, positives, negatives=None, scale=20.0):
-        cands = positives if negatives is None else torch.cat([positives, negatives])
-        return F.cross_entropy(scale * anchors @ cands.T, torch.arange(len(anchors)))
-
-    result = checks.in_batch_negatives_loss(dot)
-    assert not result.passed
-    hints = _hints(result)
-    assert "normalise" in hints
-    assert "F.normalize" not in hints and "cross_entropy(" not in hints
+def test_in_batch_accuracy_hints_at_the_whole_set_instead_of_batches():
+    result = checks.in_batch_accuracy(lambda a, p, b: my_in_batch_accuracy(a, p, b, per_batch=False))
+    assert not result.passed and "within each batch" in _hints(result)
 
 
-def test_in_batch_negatives_hints_at_forgotten_hard_negatives():
-    def no_negatives(anchors, positives, negatives=None, scale=20.0):
-        return mnr_loss_from_embeddings(anchors, positives, scale=scale)
-
-    result = checks.in_batch_negatives_loss(no_negatives)
-    assert not result.passed
-    failed = {case for case, _ in result.failed_cases}
-    assert "with hard negatives" in failed and "random batch, no hard negatives" not in failed
-    assert "hard negatives are missing" in _hints(result)
+def test_in_batch_accuracy_hints_at_dot_products():
+    result = checks.in_batch_accuracy(lambda a, p, b: my_in_batch_accuracy(a, p, b, similarity="dot"))
+    assert not result.passed and "cosine" in _hints(result)
 
 
-def test_in_batch_negatives_hints_at_a_wrong_target():
-    def first_column(anchors, positives, negatives=None, scale=20.0):
-        cands = positives if negatives is None else torch.cat([positives, negatives])
-        scores = scale * F.normalize(anchors, dim=-1) @ F.normalize(cands, dim=-1).T
-        return F.cross_entropy(scores, torch.zeros(len(anchors), dtype=torch.long))
-
-    assert "diagonal" in _hints(checks.in_batch_negatives_loss(first_column))
+def test_in_batch_accuracy_hints_at_a_count():
+    result = checks.in_batch_accuracy(lambda a, p, b: my_in_batch_accuracy(a, p, b, share=False))
+    assert not result.passed and "not a count" in _hints(result)
 
 
-def test_in_batch_negatives_not_written():
-    result = checks.in_batch_negatives_loss(_not_written)
-    assert result.not_written and "not written yet" in result.report()
+def test_in_batch_accuracy_not_written():
+    assert_reports_not_written(checks.in_batch_accuracy, _not_written)
 
 
 # -- exercise 6.3 ---------------------------------------------------------------

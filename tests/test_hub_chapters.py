@@ -12,6 +12,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from sbert_teach import book
+
 sys.path.insert(0, str(Path(__file__).parent))
 import local_hub  # noqa: E402
 
@@ -34,4 +36,6 @@ def test_chapter_runs_under_the_hub_profile(chapter, hub_env, monkeypatch):
     nb = nbformat.read(chapter, as_version=4)
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(chapter.parent)}}).execute()
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
-    assert "resources: hub (start: bert-base-uncased)" in printed  # setup_chapter's line: the profile it ran under
+    assert "resources: hub\n" in printed and "bert-base-uncased" in printed  # the setup line: the profile it ran under
+    # every sentence the page quotes numbers in is filled from this run's own values, and each one formats
+    assert book.quoted_but_not_glued(nb) == [], "prose quotes values this run did not glue"

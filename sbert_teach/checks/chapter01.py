@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from .core import expect, expect_close, run_checks
+from .core import expect, expect_close, fail, run_checks
 
-__all__ = ["token_vectors", "layer_average"]
+__all__ = ["word_vector", "layer_average"]
 
 
 def _tiny_encoder():
@@ -16,39 +16,50 @@ def _tiny_encoder():
     return build_untuned_encoder(resources.packaged_model_path(), seed=0, num_layers=1)
 
 
-def token_vectors(fn, encoder=None, strict: bool = False):
-    """Exercise 1.1: ``fn(sentence, tokenizer, transformer) -> (n_tokens, hidden)``, the last layer's
-    vectors for one sentence, special tokens included, no padding.
+def word_vector(fn, encoder=None, strict: bool = False):
+    """Exercise 1.1: ``fn(sentence, word_index, tokenizer, transformer) -> (hidden,)``, one word's vector.
 
-    ``encoder`` defaults to a tiny one-layer encoder with the packaged tokenizer.
+    The mean of the last layer's vectors over the word pieces of word ``word_index`` (counted as the
+    fast tokenizer's ``word_ids()`` counts words: from 0, punctuation included). ``encoder`` defaults
+    to a tiny one-layer encoder with the packaged tokenizer.
     """
     encoder = encoder or _tiny_encoder()
     encoder.eval()
     tok, model = encoder.tokenizer, encoder.transformer
 
-    def expected(sentence):
+    def vectors(sentence):
+        features = tok(sentence, return_tensors="pt")
         with torch.no_grad():
-            ids = tok(sentence, return_tensors="pt")
-            return model(**ids).last_hidden_state[0]
+            return model(**features).last_hidden_state[0], features.word_ids(0)
 
-    def case(sentence, hint):
+    def case(sentence, word_index, hint):
         def test():
             with torch.no_grad():
-                out = fn(sentence, tok, model)
+                out = fn(sentence, word_index, tok, model)
             expect(isinstance(out, torch.Tensor), f"return a torch.Tensor, not {type(out).__name__}.")
-            want = expected(sentence)
-            expect(out.dim() == 2, f"return (n_tokens, hidden): 2 dimensions, yours has {out.dim()}. "
-                                   "Drop the batch dimension of last_hidden_state.")
-            expect(out.shape[0] == want.shape[0],
-                   f"{out.shape[0]} rows for {sentence!r}; there is one row per token, [CLS] and [SEP] included.")
+            hidden, words = vectors(sentence)
+            expect(out.shape == hidden.shape[1:], f"return one vector of size {hidden.shape[1]} for the word, "
+                                                  f"not shape {tuple(out.shape)}.")
+            pieces = [i for i, w in enumerate(words) if w == word_index]
+            want = hidden[pieces].mean(dim=0)
+            if len(pieces) > 1:
+                for i in pieces:
+                    if torch.allclose(out, hidden[i], atol=1e-4):
+                        fail(f"this word is split into {len(pieces)} pieces; average the vectors of all of them, "
+                             "not just one.")
+            shifted = [i for i, w in enumerate(words) if w == word_index + 1]
+            if shifted and torch.allclose(out, hidden[shifted].mean(dim=0), atol=1e-4):
+                fail("you took the next word: count words from 0, and remember that position 0 of the tokens "
+                     "is [CLS], which belongs to no word.")
             expect_close(out, want, hint, atol=1e-4)
         return test
 
-    return run_checks("token vectors", [
-        ("short sentence", case("A dog runs.", "the values differ from the model's last layer for this sentence.")),
-        ("longer sentence", case("Two children are playing football in the park.", "use last_hidden_state.")),
-        ("word split into pieces", case("Tokenization splits unbelievably long words.",
-                                        "keep every word piece; do not merge or drop tokens.")),
+    return run_checks("word vector", [
+        ("a one-piece word", case("A dog runs.", 1, "the vector differs from the last layer's vector of 'dog'.")),
+        ("a word in several pieces", case("Tokenization splits unbelievably long words.", 2,
+                                          "average the last layer's vectors over every piece of the word.")),
+        ("the first word", case("Unbelievably, it rained.", 0, "the first word starts right after [CLS].")),
+        ("punctuation is a word", case("Hi, there!", 1, "the comma is word 1 here: word_ids() counts it.")),
     ], strict)
 
 

@@ -1,4 +1,4 @@
-"""Checkers for chapter 5 (the regression objective): cosine + MSE, and scaling gold scores to 0..1."""
+"""Checkers for chapter 5 (the regression objective): its gradient by hand, and scaling gold scores to 0..1."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from ..objectives import regression_loss_from_embeddings as _reference_loss
 from .core import expect, expect_close, fail, run_checks
 
-__all__ = ["regression_loss", "scale_gold_scores"]
+__all__ = ["regression_gradient", "scale_gold_scores"]
 
 
 def _hand_made(batch: int = 4, dim: int = 5, seed: int = 5):
@@ -18,70 +18,78 @@ def _hand_made(batch: int = 4, dim: int = 5, seed: int = 5):
     return torch.randn(batch, dim, generator=g), torch.randn(batch, dim, generator=g)
 
 
-def regression_loss(fn, strict: bool = False):
-    """Exercise 5.1: ``fn(u, v, scores) -> scalar``, the mean squared error between ``cos(u, v)`` and ``scores``.
+def _autograd_gradient(u, v, scores):
+    x = u.clone().requires_grad_(True)
+    _reference_loss(x, v, scores).backward()
+    return x.grad
 
-    ``scores`` are gold similarities already scaled to 0..1 (STSb's 0-5 divided by 5).
+
+def regression_gradient(fn, strict: bool = False):
+    """Exercise 5.1: ``fn(u, v, scores) -> (batch, n)``, the gradient of the regression loss with respect to ``u``, by hand.
+
+    The loss is the mean over the batch of ``(cos(u_i, v_i) - score_i) ** 2``; the answer is compared
+    with what autograd computes, and must not use autograd itself.
     """
     u, v = _hand_made()
     scores = torch.tensor([0.0, 0.4, 0.8, 1.0])
 
-    def diagnose(out, u, v, s, hint):
-        expect(isinstance(out, torch.Tensor), f"return a torch.Tensor, not {type(out).__name__}.")
-        expect(out.dim() == 0, f"return one number (a 0-dimensional tensor), yours has shape {tuple(out.shape)}. "
-                               "Average the squared errors over the pairs.")
-        want = _reference_loss(u, v, s)
-        if torch.allclose(out.double(), want.double(), atol=1e-5):
-            return
+    def wrong_answers(u, v, s):
+        """Typical slips, each with its hint."""
         cos = F.cosine_similarity(u, v, dim=-1)
-        if torch.allclose(out, F.mse_loss(cos, s / 5)):
-            fail("the scores arrive already scaled to 0..1; dividing them by 5 again squeezes every target "
-                 "towards 0. Scale once, when loading the data (exercise 5.2), not inside the loss.")
-        if torch.allclose(out, F.mse_loss((u * v).sum(-1), s)):
-            fail("that compares the dot product with the score; the loss uses the cosine, which ignores vector length.")
-        if torch.allclose(out, ((cos - s) ** 2).sum()):
-            fail("you summed the squared errors; the loss is their mean over the pairs.")
-        if torch.allclose(out, (cos - s).abs().mean()):
-            fail("that is the mean absolute error; square the differences instead.")
-        if torch.allclose(out, F.mse_loss(1 - cos, s)):
-            fail("that compares the cosine *distance* (1 - cos) with the score; a similar pair should have a "
-                 "high cosine and a high score.")
-        expect_close(out, want, hint)
+        un, vn = u.norm(dim=-1, keepdim=True), v.norm(dim=-1, keepdim=True)
+        d_cos = v / (un * vn) - cos[:, None] * u / un ** 2
+        err = (cos - s)[:, None]
+        B = len(u)
+        return [
+            (2 * err * d_cos, "your gradient is B times too large: the loss is a *mean* over the batch, so each "
+                              "pair's term is divided by B."),
+            (err * d_cos / B, "a factor 2 is missing: the derivative of x^2 is 2x."),
+            (-2 * err * d_cos / B, "the sign is flipped: the loss grows when cos(u, v) moves away from the score."),
+            (2 * err * v / (un * vn) / B, "you differentiated cos(u, v) as if |u| were a constant: moving u also "
+                                          "changes its length. The derivative of cos with respect to u has a second "
+                                          "term, -cos(u, v) u / |u|^2."),
+            (2 * ((u * v).sum(-1) - s)[:, None] * v / B, "that is the gradient of the dot product's error; the "
+                                                         "objective uses the cosine."),
+        ]
 
     def case(u, v, s, hint):
         def test():
-            out = fn(u.clone(), v.clone(), s.clone())
-            diagnose(out, u, v, s, hint)
+            given = [t.clone() for t in (u, v, s)]
+            with torch.no_grad():
+                out = fn(*given)
+            expect(isinstance(out, torch.Tensor), f"return a torch.Tensor, not {type(out).__name__}.")
+            expect(out.shape == u.shape, f"the gradient with respect to u has u's shape {tuple(u.shape)}, yours "
+                                         f"{tuple(out.shape)}.")
+            expect(all(torch.equal(a, b) for a, b in zip(given, (u, v, s))), "your function changed its inputs.")
+            want = _autograd_gradient(u, v, s)
+            if not torch.allclose(out.double(), want.double(), atol=1e-5, rtol=1e-4):
+                for wrong, why in wrong_answers(u, v, s):
+                    if torch.allclose(out, wrong, atol=1e-6, rtol=1e-4) and not torch.allclose(wrong, want):
+                        fail(why)
+                expect_close(out, want, hint)
         return test
 
-    def scale_invariant():
-        out_long = fn(u * 10.0, v * 0.1, scores.clone())
-        diagnose(out_long, u * 10.0, v * 0.1, scores,
-                 "stretching u by 10 and shrinking v by 10 must not change the loss: use the cosine, not the dot product.")
+    def at_the_target():
+        w = u[:2].clone()
+        target = F.cosine_similarity(w, v[:2], dim=-1)
+        out = fn(w, v[:2].clone(), target.clone())
+        expect(isinstance(out, torch.Tensor) and torch.allclose(out, torch.zeros_like(out), atol=1e-6),
+               "when every cosine already equals its score the loss is at its minimum: the gradient is 0.")
 
-    def perfect():
-        a = torch.tensor([[1.0, 0.0], [1.0, 0.0], [3.0, 4.0]])
-        b = torch.tensor([[2.0, 0.0], [0.0, 1.0], [3.0, 4.0]])
-        out = fn(a, b, torch.tensor([1.0, 0.0, 1.0]))
-        expect(isinstance(out, torch.Tensor) and out.dim() == 0, "return a 0-dimensional tensor.")
-        expect_close(out, torch.tensor(0.0), "parallel vectors with score 1 and orthogonal ones with score 0 "
-                                             "are predicted perfectly, so the loss must be 0.")
+    def length_does_not_matter():
+        out, longer = fn(u.clone(), v.clone(), scores.clone()), fn(3 * u, v.clone(), scores.clone())
+        expect(isinstance(out, torch.Tensor) and torch.allclose(longer, out / 3, atol=1e-6, rtol=1e-4),
+               "stretching u by 3 leaves every cosine unchanged, so the loss surface is the same and the "
+               "gradient shrinks by 3; yours does not.")
 
-    def gradient():
-        a, b = u.clone().requires_grad_(True), v.clone().requires_grad_(True)
-        out = fn(a, b, scores)
-        expect(isinstance(out, torch.Tensor) and out.requires_grad,
-               "the result carries no gradient; do not detach, use .item() or torch.no_grad() inside the loss.")
-        out.backward()
-        expect(a.grad is not None and a.grad.abs().sum() > 0 and b.grad is not None and b.grad.abs().sum() > 0,
-               "no gradient reaches u and v, so the encoder could not learn from this loss.")
-
-    return run_checks("regression loss (cosine + MSE)", [
-        ("4 pairs, scores in 0..1", case(u, v, scores, "the value differs from the mean of (cos(u, v) - score)^2.")),
-        ("perfect predictions give 0", perfect),
-        ("vector length does not matter", scale_invariant),
-        ("one pair", case(u[:1], v[:1], scores[2:3], "with one pair the loss is (cos(u, v) - score)^2.")),
-        ("gradient reaches u and v", gradient),
+    return run_checks("regression gradient", [
+        ("4 random pairs", case(u, v, scores, "the gradient differs from autograd's on a random batch.")),
+        ("one pair", case(u[:1], v[:1], scores[:1], "with one pair the gradient is 2 (cos - score) times the "
+                                                    "derivative of cos(u, v) with respect to u.")),
+        ("cosine already equals the score", at_the_target),
+        ("wider vectors", case(*_hand_made(6, 9, seed=8), torch.linspace(0, 1, 6), "the gradient differs from "
+                                                                               "autograd's for wider vectors.")),
+        ("u stretched by 3", length_does_not_matter),
     ], strict)
 
 

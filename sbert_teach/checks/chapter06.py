@@ -8,10 +8,10 @@ import torch
 import torch.nn.functional as F
 
 from ..data import NLI_LABELS, nli_triplets
-from ..objectives import mnr_loss_from_embeddings, triplet_loss_from_embeddings
+from ..objectives import triplet_loss_from_embeddings
 from .core import expect, expect_close, fail, run_checks
 
-__all__ = ["triplet_loss", "in_batch_negatives_loss", "nli_rows_to_triplets"]
+__all__ = ["triplet_loss", "in_batch_accuracy", "nli_rows_to_triplets"]
 
 
 def _rand(*shape, seed: int) -> torch.Tensor:
@@ -113,82 +113,59 @@ def triplet_loss(fn, strict: bool = False):
 # ----------------------------------------------------------------------------
 # Exercise 6.2
 
-def _mnr_variants(a, p, negatives, scale):
-    cands = torch.cat([p, *negatives], dim=0)
-    target = torch.arange(a.shape[0])
-    cos = F.normalize(a, dim=-1) @ F.normalize(cands, dim=-1).T
-    return [
-        (F.cross_entropy(scale * (a @ cands.T), target), "you seem to use plain dot products; the scores are cosine "
-                                                         "similarities, so normalise the vectors first."),
-        (F.cross_entropy(cos, target), "the `scale` is missing: multiply the cosine similarities by it before the "
-                                       "cross-entropy."),
-        (F.cross_entropy(scale * cos, target, reduction="sum"), "you seem to add the anchors' losses up; the loss is "
-                                                                "their mean."),
-        (F.cross_entropy(scale * cos[:, : p.shape[0]], target) if negatives else None,
-         "the hard negatives are missing: they are extra candidates (extra columns) for every anchor."),
-        (F.cross_entropy(scale * cos, torch.zeros_like(target)), "the right answer for anchor i is candidate i (the "
-                                                                 "diagonal), not always the first one."),
-    ]
+def _reference_accuracy(anchors, positives, batch_size, cosine: bool = True):
+    hits = total = 0
+    for start in range(0, len(anchors), batch_size):
+        a, p = anchors[start:start + batch_size], positives[start:start + batch_size]
+        scores = F.normalize(a, dim=-1) @ F.normalize(p, dim=-1).T if cosine else a @ p.T
+        hits += int((scores.argmax(dim=1) == torch.arange(len(a))).sum())
+        total += len(a)
+    return hits / total
 
 
-def in_batch_negatives_loss(fn, strict: bool = False):
-    """Exercise 6.2: ``fn(anchors, positives, negatives=None, scale=20.0) -> scalar tensor``.
+def in_batch_accuracy(fn, strict: bool = False):
+    """Exercise 6.2: ``fn(anchors, positives, batch_size) -> float``, the share of anchors whose own positive wins.
 
-    Multiple-negatives ranking: cross-entropy over ``scale * cos(anchor_i, candidate_j)`` where the
-    candidates are all positives (then all hard negatives, if given) and candidate ``i`` is right.
+    The pairs are cut into consecutive batches of ``batch_size`` (the last may be smaller); within each
+    batch, anchor ``i`` is right when its cosine with positive ``i`` is the highest among the batch's
+    positives: the diagonal of MNR's similarity matrix.
     """
+    g = torch.Generator().manual_seed(6)
+    anchors = torch.randn(10, 6, generator=g)
+    positives = anchors + 0.9 * torch.randn(10, 6, generator=g)  # related, but not always the nearest
+    lengths = torch.tensor([0.2, 5.0, 1.0, 3.0, 0.5, 2.0, 1.0, 4.0, 0.3, 1.5])[:, None]
 
-    def compare(a, p, neg, scale, hint, pass_scale=True):
+    def case(a, p, batch_size, hint):
         def test():
-            inputs = [t.clone() for t in (a, p)] + ([neg.clone()] if neg is not None else [])
-            kwargs = {"scale": scale} if pass_scale else {}
-            if neg is None:
-                out = fn(inputs[0], inputs[1], **kwargs)
-            else:
-                out = fn(inputs[0], inputs[1], inputs[2], **kwargs)
-            _scalar(out, "the loss")
-            negatives = [] if neg is None else [neg]
-            want = mnr_loss_from_embeddings(a, p, *negatives, scale=scale)
-            if not _close(out.detach(), want):
-                for wrong, why in _mnr_variants(a, p, negatives, scale):
-                    if wrong is not None and _close(out.detach(), wrong) and not _close(wrong, want):
-                        fail(why)
-                expect_close(out.detach(), want, hint)
-            originals = (a, p) + (() if neg is None else (neg,))
-            expect(all(torch.equal(x, y) for x, y in zip(inputs, originals)), "your function changed its inputs.")
+            given = (a.clone(), p.clone())
+            out = fn(*given, batch_size)
+            expect(isinstance(out, (float, int)) or (isinstance(out, torch.Tensor) and out.numel() == 1),
+                   f"return one number, the share of anchors that pick their own positive, not {type(out).__name__}.")
+            expect(torch.equal(given[0], a) and torch.equal(given[1], p), "your function changed its inputs.")
+            out, want = float(out), _reference_accuracy(a, p, batch_size)
+            if abs(out - want) > 1e-9:
+                if abs(out - _reference_accuracy(a, p, len(a))) < 1e-9 and batch_size < len(a):
+                    fail("you compared every anchor with every positive of the whole set; compare only within "
+                         "each batch of `batch_size` pairs.")
+                if abs(out - _reference_accuracy(a, p, batch_size, cosine=False)) < 1e-9:
+                    fail("that ranks by dot product; MNR scores pairs by cosine, so the vectors' lengths must not "
+                         "matter.")
+                if abs(out - want * len(a)) < 1e-9:
+                    fail("return the share of anchors (between 0 and 1), not a count.")
+                fail(hint)
         return test
 
-    a, p, n = _rand(6, 8, seed=3), _rand(6, 8, seed=4), _rand(6, 8, seed=5)
-    # positives close to their anchors, but with very different lengths: cosine, not dot product
-    near_p = (a + 0.3 * p) * torch.tensor([0.1, 5.0, 1.0, 0.5, 3.0, 2.0]).unsqueeze(1)
-
-    def one_pair_no_negatives():
-        out = _scalar(fn(a[:1].clone(), p[:1].clone(), scale=20.0), "the loss")
-        expect(abs(float(out.detach())) < 1e-6, "with one pair and no hard negative the only candidate is the right "
-                                                "one, so the loss is 0.")
-
-    def keeps_gradient():
-        x = a.clone().requires_grad_(True)
-        out = _scalar(fn(x, near_p.clone(), scale=20.0), "the loss")
-        expect(out.requires_grad, "the result has no gradient: compute it with torch operations on the inputs.")
-        out.backward()
-        expect(x.grad is not None and torch.isfinite(x.grad).all(), "the gradient did not reach the anchors.")
-
-    return run_checks("in-batch negatives loss", [
-        ("random batch, no hard negatives", compare(a, p, None, 20.0, "the values differ from cross-entropy over "
-                                                    "the scaled cosine similarity matrix with the diagonal as target.")),
-        ("scale 20 is the default", compare(a, p, None, 20.0, "give `scale` the default value 20.", pass_scale=False)),
-        ("positives of different lengths", compare(a, near_p, None, 20.0, "only the directions of the vectors "
-                                                   "should matter.")),
-        ("with hard negatives", compare(a, p, n, 20.0, "each anchor's candidates are all positives followed by all "
-                                                       "hard negatives; the right one is still its own positive.")),
-        ("scale 1", compare(a, near_p, None, 1.0, "use the `scale` argument rather than a fixed number.")),
-        ("scale 50 with hard negatives", compare(a, near_p, n, 50.0, "use the `scale` argument rather than a fixed "
-                                                                     "number.")),
-        ("one pair, no negatives", one_pair_no_negatives),
-        ("one pair with a hard negative", compare(a[:1], p[:1], n[:1], 20.0, "a single anchor still has its hard "
-                                                                             "negative as a wrong candidate.")),
-        ("gradient flows", keeps_gradient),
+    return run_checks("in-batch accuracy", [
+        ("one batch of 10", case(anchors, positives, 10, "within one batch, count the anchors whose cosine is "
+                                                         "highest with their own positive.")),
+        ("batches of 5", case(anchors, positives, 5, "cut the pairs into consecutive batches of `batch_size` and "
+                                                     "compare each anchor only with the positives of its batch.")),
+        ("batches of 4: the last one is smaller", case(anchors, positives, 4, "the last batch has only 2 pairs; "
+                                                                             "count its anchors too.")),
+        ("vectors of different lengths", case(anchors * lengths, positives, 10, "only the directions should "
+                                                                                 "matter: use cosine similarity.")),
+        ("batches of 1", case(anchors, positives, 1, "with one pair per batch every anchor has only its own "
+                                                     "positive to choose: the accuracy is 1.")),
     ], strict)
 
 
