@@ -115,6 +115,12 @@ def test_chapter_page_renders(site, browser, notebook):
             .filter(i => i.complete && i.naturalWidth > 50 && !i.src.includes('colab-badge')).length""")
     assert figures and figures > 0, "no rendered figure on the page"
 
+    solutions = sum("solution" in c.get("metadata", {}).get("tags", []) for c in json.loads(notebook.read_text())["cells"])
+    folded = browser.execute_script("""
+        return Array.from(document.querySelectorAll('.tag_solution details'))
+            .filter(d => !d.open && d.querySelector('summary')).length""")
+    assert folded == solutions, f"{folded} of {solutions} solutions are folded behind a toggle"
+
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENSHOTS / f"{notebook.stem}.png"))
     errors = [entry["message"] for entry in browser.get_log("browser")

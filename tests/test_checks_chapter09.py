@@ -87,8 +87,8 @@ def test_dense_without_bias_gets_the_bias_hint():
 
     result = checks.dense_layer_size(no_bias)
     failed = dict(result.failed_cases)
-    assert "one layer 384 -> 128" in failed and "without bias" not in failed
-    assert "left out the biases" in failed["one layer 384 -> 128"]
+    assert "one layer 384 -> 96" in failed and "without bias" not in failed
+    assert "left out the biases" in failed["one layer 384 -> 96"]
     assert "49280" not in hints(result) and "49,280" not in hints(result)
 
 

@@ -108,11 +108,11 @@ def dense_layer_size(fn, strict: bool = False):
         return test
 
     return run_checks("Dense layer size", [
-        ("one layer 384 -> 128", case(384, [128], True,
+        ("one layer 384 -> 96", case(384, [96], True,
                                       "a Linear layer has one weight per (input, output) pair plus one bias per "
                                       "output.")),
         ("one layer 768 -> 256", case(768, [256], True, "count weights and biases of the single layer.")),
-        ("without bias", case(384, [128], False, "with bias=False only the weight matrix counts.")),
+        ("without bias", case(384, [200], False, "with bias=False only the weight matrix counts.")),
         ("two layers 384 -> 256 -> 64", case(384, [256, 64], True,
                                              "each layer's input is the previous layer's output, not the pooled "
                                              "vector; add up the layers.")),
