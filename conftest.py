@@ -13,6 +13,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "scripts"))
 from cell_timeouts import cell_timeout, record_slowest  # noqa: E402
 
+# notebooks/colab/ holds generated copies of the chapters for Colab (scripts/colab_copies.py); nbval runs the
+# chapters themselves, and tests/test_colab_copies.py checks the copies
+collect_ignore_glob = ["notebooks/colab/*"]
+
 _notebook_seconds: dict = defaultdict(float)
 _slowest_cell: dict = defaultdict(float)
 NBVAL_DEFAULT_TIMEOUT = 2000  # nbval's own default: replaced by the measured one unless given on the command line

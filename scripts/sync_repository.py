@@ -2,7 +2,8 @@
 
 ``_config.yml`` is the one place the address is written by hand (set it when you publish: see the
 README). This script writes it into every chapter's Colab install cell and "Open in Colab" badge
-(and the notebook metadata that makes Colab open the chapter on a GPU runtime),
+(which opens the chapter's Colab copy, ``notebooks/colab/``, written again here by ``colab_copies.py``),
+into the notebook metadata that makes Colab open the chapter on a GPU runtime,
 into ``book/setup.md`` and ``CONTRIBUTING.md``; ``tests/test_repository.py`` fails when any of them
 differs from what it would write.
 
@@ -50,7 +51,7 @@ def colab_base(url: str, branch: str) -> str:
 def chapter_expected(path: Path, url: str, branch: str) -> nbformat.NotebookNode:
     nb = nbformat.read(path, as_version=4)
     nb.cells[0].source = INSTALL_CELL.format(url=url)
-    link = f"{colab_base(url, branch)}/notebooks/{path.name}"
+    link = f"{colab_base(url, branch)}/notebooks/colab/{path.name}"  # the copy Colab renders (colab_copies.py)
     nb.cells[1].source = BADGE.sub(lambda m: f"[![Open In Colab]({m.group(1)})]({link})", nb.cells[1].source)
     nb.metadata.update(COLAB_METADATA)  # Colab opens the chapter on a GPU runtime, not a CPU one
     return nb
@@ -89,6 +90,11 @@ def main() -> int:
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
     found = differences(write=not args.check)
+    if not args.check:  # the Colab copies carry the install cell: write them again from the chapters
+        sys.path.insert(0, str(ROOT / "scripts"))
+        import colab_copies
+
+        colab_copies.differences(write=True)
     url, _ = repository()
     verb = "differ from" if args.check else "rewritten for"
     print(f"{len(found)} file(s) {verb} repository.url = {url}" + "".join(f"\n  {f}" for f in found))

@@ -30,7 +30,7 @@ def test_the_address_is_written_by_hand_only_in_the_config():
         nb = nbformat.read(path, as_version=4)
         assert f'REPOSITORY = "{url}"' in nb.cells[0].source and "sbert-teach[colab]" in nb.cells[0].source
         assert "RuntimeError" in nb.cells[0].source  # a failed install says what to do, not ModuleNotFoundError later
-        assert f"{sync.colab_base(url, branch)}/notebooks/{path.name})" in nb.cells[1].source, path.name
+        assert f"{sync.colab_base(url, branch)}/notebooks/colab/{path.name})" in nb.cells[1].source, path.name
         assert nb.metadata["accelerator"] == "GPU" and nb.metadata["colab"]["gpuType"] == "T4"  # opens on a GPU
 
 
@@ -49,5 +49,7 @@ def test_a_new_address_in_the_config_is_caught_and_written_everywhere(tmp_path):
     assert subprocess.run([sys.executable, str(script), "--check"], capture_output=True).returncode == 0
     chapter = nbformat.read(copy / "notebooks" / "02_pooling.ipynb", as_version=4)
     assert 'REPOSITORY = "https://github.com/someone/my-sbert-book"' in chapter.cells[0].source
-    assert "colab.research.google.com/github/someone/my-sbert-book/blob/main/notebooks/02_pooling.ipynb" in chapter.cells[1].source
+    assert "colab.research.google.com/github/someone/my-sbert-book/blob/main/notebooks/colab/02_pooling.ipynb" in chapter.cells[1].source
+    colab_copy = nbformat.read(copy / "notebooks" / "colab" / "02_pooling.ipynb", as_version=4)
+    assert 'REPOSITORY = "https://github.com/someone/my-sbert-book"' in colab_copy.cells[0].source
     assert "sbert-teach/sbert-teach" not in (copy / "book" / "setup.md").read_text()
