@@ -7,7 +7,7 @@ import math
 from ..cost import extrapolate, n_pairs
 from .core import expect, fail, run_checks
 
-__all__ = ["count_pairs", "extrapolate_pair_cost", "which_encoder"]
+__all__ = ["encoder_passes", "extrapolate_pair_cost", "which_encoder"]
 
 #: Exercise 3.3: task key -> description. Answer each with "cross" or "bi".
 ARCHITECTURE_TASKS = {
@@ -27,26 +27,43 @@ _QUIZ_HINTS = {
 }
 
 
-def count_pairs(fn, strict: bool = False):
-    """Exercise 3.1: ``fn(n) -> int``, the number of unordered pairs of ``n`` distinct sentences."""
+def encoder_passes(fn, strict: bool = False):
+    """Exercise 3.1: ``fn(n_queries, n_documents, documents_cached) -> {"cross-encoder": int, "bi-encoder": int}``.
 
-    def case(n, hint):
+    Encoder passes (one sentence, or one joined pair, through the transformer) to score every query
+    against every document: a cross-encoder reads each (query, document) pair; a bi-encoder encodes
+    each query and, unless their vectors were computed ahead and cached, each document once.
+    """
+
+    def case(q, d, cached, hint):
         def test():
-            out = fn(n)
-            expect(isinstance(out, int) or (hasattr(out, "is_integer") and float(out).is_integer()),
-                   f"return a whole number, not {type(out).__name__}. Integer division (//) keeps it an int.")
-            expect(out == n_pairs(n), hint)
+            out = fn(q, d, cached)
+            expect(isinstance(out, dict) and set(out) == {"cross-encoder", "bi-encoder"},
+                   'return a dict with the keys "cross-encoder" and "bi-encoder".')
+            for key, value in out.items():
+                expect(isinstance(value, int) or (hasattr(value, "is_integer") and float(value).is_integer()),
+                       f"{key}: return a whole number of passes, not {type(value).__name__}.")
+            want = {"cross-encoder": q * d, "bi-encoder": q if cached else q + d}
+            if out == want:
+                return
+            if out["bi-encoder"] == q * d:
+                fail("a bi-encoder never reads a pair: it encodes each sentence once and compares the vectors.")
+            if out["cross-encoder"] == q + d:
+                fail("a cross-encoder cannot encode sentences on their own: it reads each (query, document) pair.")
+            if cached and out["bi-encoder"] == q + d:
+                fail("the documents' vectors are cached: only the queries still need a pass.")
+            if not cached and out["bi-encoder"] == q:
+                fail("nothing is cached here: the documents need one pass each as well.")
+            expect(out == want, hint)
         return test
 
-    return run_checks("count pairs", [
-        ("no sentences", case(0, "with no sentences there is nothing to pair.")),
-        ("one sentence", case(1, "a sentence is not paired with itself.")),
-        ("two sentences", case(2, "two sentences make exactly one unordered pair: (a, b) and (b, a) are the same.")),
-        ("three sentences", case(3, "list them by hand: a-b, a-c, b-c.")),
-        ("the paper's 10,000", case(10_000, "check the formula against 3 sentences first, then scale up; "
-                                            "order does not matter and nothing is paired with itself.")),
-        ("a large n stays exact", case(3_000_000_001, "for large n the result must stay an exact integer; "
-                                                      "floating-point division rounds it.")),
+    return run_checks("encoder passes", [
+        ("one query, 10,000 documents, cached", case(1, 10_000, True, "count the passes each architecture needs.")),
+        ("one query, 10,000 documents, nothing cached", case(1, 10_000, False, "count the passes each "
+                                                                                "architecture needs.")),
+        ("1,000 queries a day, a million documents", case(1_000, 1_000_000, True, "count the passes for all "
+                                                                                  "queries together.")),
+        ("no documents", case(5, 0, False, "with no documents a cross-encoder has nothing to read.")),
     ], strict)
 
 
