@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass
 
 from . import data, resources
@@ -159,6 +161,31 @@ def trained(objective: str, scale=None, seed: int = 42, resources_profile=None, 
     except OSError:  # another process finished the same model first: keep theirs
         shutil.rmtree(partial, ignore_errors=True)
     return result
+
+
+#: the chapter that trains each recipe first (chapter 7 reuses them)
+TRAINED_IN_CHAPTER = {"softmax": 4, "regression": 5, "triplet": 6, "mnr": 6}
+
+
+def training_plan(scale=None, seed: int = 42, resources_profile=None, device: str = "cpu") -> str:
+    """Which recipe models are saved at these settings and which must be trained, with how long that took.
+
+    Chapter 7 prints this before it loads or trains the models of chapters 4 to 6.
+    """
+    from .book import expected_time
+
+    profile, scale = resources.get_profile(resources_profile), resources.get_scale(scale)
+    saved = trained_models(scale, seed, profile)
+    lines = []
+    for objective in RECIPE_OBJECTIVES:
+        chapter = TRAINED_IN_CHAPTER[objective]
+        if objective in saved:
+            seconds = json.loads((saved[objective] / "result.json").read_text())["train"]["seconds"]
+            lines.append(f"{objective}: saved by chapter {chapter} (its training took {seconds:.0f} s); loading it")
+        else:
+            lines.append(f"{objective}: not saved yet, so it trains here; chapter {chapter} at this scale takes "
+                         f"{expected_time(chapter, scale.name, device)}")
+    return "\n".join(lines)
 
 
 def trained_models(scale=None, seed: int = 42, resources_profile=None) -> dict:

@@ -50,3 +50,21 @@ def test_softmax_recipe_trains_the_head_first_offline_and_follows_the_paper_on_t
     assert recipes.recipe_config("softmax", packaged, "smoke", learning_rate=3e-5).learning_rate == 3e-5
     with pytest.raises(TypeError, match="Unknown training setting"):
         recipes.recipe_config("softmax", packaged, "smoke", learnin_rate=1e-5)
+
+
+def test_training_plan_says_what_is_saved_and_what_will_train(tmp_path, monkeypatch):
+    import json
+
+    from sbert_teach import recipes, resources
+
+    monkeypatch.setenv("SBERT_TEACH_CACHE", str(tmp_path))
+    plan = recipes.training_plan("smoke", seed=7, resources_profile="packaged")
+    assert plan.count("not saved yet, so it trains here") == len(recipes.RECIPE_OBJECTIVES)
+    assert "chapter 4 at this scale takes" in plan
+    profile, scale = resources.get_profile("packaged"), resources.get_scale("smoke")
+    folder = tmp_path / "trained" / recipes._cache_key("mnr", profile, scale, 7, "untuned", {})
+    folder.mkdir(parents=True)
+    (folder / "result.json").write_text(json.dumps({"train": {"seconds": 88.4}}))
+    plan = recipes.training_plan("smoke", seed=7, resources_profile="packaged")
+    assert "mnr: saved by chapter 6 (its training took 88 s); loading it" in plan
+    assert plan.count("not saved yet") == len(recipes.RECIPE_OBJECTIVES) - 1
