@@ -184,7 +184,7 @@ def training_plan(scale=None, seed: int = 42, resources_profile=None, device: st
             lines.append(f"{objective}: saved by chapter {chapter} (its training took {seconds:.0f} s); loading it")
         else:
             lines.append(f"{objective}: not saved yet, so it trains here; chapter {chapter} at this scale takes "
-                         f"{expected_time(chapter, scale.name, device)}")
+                         f"{expected_time(chapter, scale.name, device, profile.name)}")
     return "\n".join(lines)
 
 

@@ -69,6 +69,7 @@ def test_setup_line_says_how_long_the_chapter_takes():
     local_cpu = next(m for m in rec["measurements"] if m["scale"] == "local" and m["device"] == "cpu")
     minutes = round(local_cpu["seconds"]["04"] / 60)
     assert book.expected_time(4, "local", "cpu").startswith(f"about {max(1, minutes)} min")
-    assert book.expected_time(4, "paper", "cuda") == "not measured at the paper scale on a GPU yet"
+    assert book.expected_time(4, "paper", "cuda") == "not measured yet with the packaged resources at the paper scale on a GPU"
+    assert book.expected_time(4, "local", "cpu", "hub").startswith("not measured yet with the hub resources")
     settings = book.ChapterSettings(4, resources.get_profile("packaged"), resources.get_scale("local"), "cpu", 42, False)
     assert "time:      about" in settings.describe()
