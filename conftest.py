@@ -26,6 +26,10 @@ def _scale() -> str:
     return os.environ.get("SBERT_TEACH_SCALE", "local")
 
 
+# The book's batch runs have no browser: chapters skip live-only widgets (sbert_teach.inspection.headless).
+os.environ.setdefault("SBERT_TEACH_HEADLESS", "1")
+
+
 def pytest_configure(config):
     option = getattr(config.option, "nbval_cell_timeout", None)
     if option is not None and float(option) == NBVAL_DEFAULT_TIMEOUT:

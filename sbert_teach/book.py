@@ -21,6 +21,9 @@ from . import resources
 GLUED: dict = {}
 
 
+SOFTMAX_CHAPTERS = (4, 7)  # the chapters that train (or load) the softmax recipe
+
+
 @dataclass(frozen=True)
 class ChapterSettings:
     """What a chapter runs on. ``scale`` decides data sizes and step counts."""
@@ -33,11 +36,12 @@ class ChapterSettings:
     on_colab: bool
 
     def describe(self) -> str:
-        steps = self.scale.max_steps if self.scale.max_steps is not None else "one epoch of"
-        if self.scale.softmax_steps and self.scale.softmax_steps != self.scale.max_steps:
-            steps = f"{steps} (softmax: {self.scale.softmax_steps})"
+        steps = f"{self.scale.max_steps} steps per objective" if self.scale.max_steps is not None else "one epoch"
+        softmax = self.scale.softmax_steps
+        if softmax and softmax != self.scale.max_steps and self.chapter in SOFTMAX_CHAPTERS:
+            steps += f" (softmax: {softmax})"
         return (f"Chapter {self.chapter}\n  resources: {self.profile.name}\n  start:     {self.profile.untuned_text}\n"
-                f"  scale:     {self.scale.name} ({steps} steps at batch {self.scale.batch_size})\n"
+                f"  scale:     {self.scale.name}: {steps}, batch {self.scale.batch_size}\n"
                 f"  device:    {self.device}, seed {self.seed}\n"
                 f"  time:      {expected_time(self.chapter, self.scale.name, self.device, self.profile.name)}")
 

@@ -219,7 +219,7 @@ def pooling() -> Figure:
     xs = 3.5 + gap * (np.arange(len(POOLING_TOKENS)) - 3)
     real = POOLING_MASK.astype(bool)
     argmax = np.where(real[:, None], POOLING_VECTORS, -np.inf).argmax(axis=0)  # which token wins each row
-    _text(ax, 3.5, 4.4, "BERT's output: one vector per token (3 numbers here, 768 in BERT-base)", size=10)
+    _text(ax, 3.5, 4.4, "BERT's output: one vector per token (3 numbers here; 384 in MiniLM, 768 in BERT-base)", size=10)
     columns = []
     for i, (x, token) in enumerate(zip(xs, POOLING_TOKENS)):  # real tokens in BERT's colour, padding grey
         column = _column(ax, x, top, POOLING_VECTORS[i], COLORS["bert" if real[i] else "other"],

@@ -80,3 +80,36 @@ def draw_shares(model, model_name: str, s1: str, s2: str, mode: str, axes=None) 
     axes[0].figure.suptitle(f"{model_name}, {mode} pooling: cos = {cos:.3f}\n'{s1}'  vs  '{s2}'",
                             fontsize=11, y=1.02)
     return cos
+
+
+def headless() -> bool:
+    """True in the book's own batch runs (make book, make test), which set ``SBERT_TEACH_HEADLESS=1``."""
+    import os
+
+    return os.environ.get("SBERT_TEACH_HEADLESS") == "1"
+
+
+def share_explorer(models: dict, pairs: list):
+    """A live explorer of :func:`draw_shares`: pick a pair, a pooling and a model (needs ipywidgets).
+
+    In the book's batch runs it prints a note and returns None instead: executing an ``interactive``
+    widget without a browser can deadlock the notebook client (jupyter/nbclient#312), and the page shows
+    a static figure.
+    """
+    if headless():
+        print("The explorer opens in a live notebook (Jupyter or Colab); the figure above shows one pair.")
+        return None
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    def explore(pair, mode, model):
+        draw_shares(models[model], model, *pairs[pair], mode)
+        plt.show()
+
+    return widgets.interactive(
+        explore,
+        pair=widgets.Dropdown(options=[(f"{a}  |  {b}", i) for i, (a, b) in enumerate(pairs)],
+                              description="pair", layout=widgets.Layout(width="620px")),
+        mode=widgets.Dropdown(options=list(POOLING_MODES), description="pooling"),
+        model=widgets.Dropdown(options=list(models), description="model"),
+    )

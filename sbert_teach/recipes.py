@@ -139,7 +139,8 @@ def trained(objective: str, scale=None, seed: int = 42, resources_profile=None, 
         head = torch.load(folder / "head.pt", map_location="cpu", weights_only=True)
         module.load_state_dict({**{f"encoder.{k}": v for k, v in encoder.state_dict().items()}, **head})
         history = TrainResult(**saved["train"])
-        print(f"Loaded the {objective} model trained earlier with these settings from {folder}"
+        # the folder is in the package cache (resources.cache_dir()); readers need the what, not the where
+        print(f"Loaded the {objective} model trained earlier with these settings"
               f" ({history.steps} steps, {history.seconds:.0f} s when it was trained).")
         return RunResult(objective, saved["before"], saved["after"], history, module)
     result = run(objective, scale=scale, seed=seed, resources_profile=profile, start=start,

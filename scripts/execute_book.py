@@ -94,6 +94,7 @@ def store(cache, path: Path, nb, seconds: float) -> None:
 
 
 def main() -> int:
+    os.environ.setdefault("SBERT_TEACH_HEADLESS", "1")  # no browser: chapters skip live-only widgets
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--scale", default=os.environ.get("SBERT_TEACH_SCALE", "local"))

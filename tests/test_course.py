@@ -89,11 +89,11 @@ def test_no_printed_output_shows_a_solution(notebook):
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_solutions_are_folded_on_the_website(notebook):
-    """Each solution cell carries `hide-input`: the page shows a toggle, the reader opens it on purpose."""
+    """Each solution cell carries `hide-cell`: code and output fold behind a toggle the reader opens on purpose."""
     nb = json.loads(notebook.read_text())
     for cell in nb["cells"]:
         if course.is_solution(cell):
-            assert "hide-input" in cell["metadata"].get("tags", []), f"{notebook.name}: {''.join(cell['source'])[:60]!r}"
+            assert "hide-cell" in cell["metadata"].get("tags", []), f"{notebook.name}: {''.join(cell['source'])[:60]!r}"
 
 
 def test_stub_keeps_signature_and_docstring():

@@ -34,3 +34,17 @@ def test_token_shares_sum_to_the_cosine(mode):
 def test_token_shares_rejects_an_unknown_pooling():
     with pytest.raises(ValueError, match="mean"):
         token_shares(get_model("untuned", seed=1), "a", "b", "average")
+
+
+def test_share_explorer_is_a_widget_live_and_a_note_in_batch_runs(monkeypatch, capsys):
+    import ipywidgets
+
+    from sbert_teach.inspection import share_explorer
+
+    models, pairs = {"untuned start": get_model("untuned", seed=1)}, [("A dog runs.", "A dog is running.")]
+    monkeypatch.setenv("SBERT_TEACH_HEADLESS", "1")
+    assert share_explorer(models, pairs) is None and "live notebook" in capsys.readouterr().out
+    monkeypatch.setenv("SBERT_TEACH_HEADLESS", "0")
+    widget = share_explorer(models, pairs)
+    assert isinstance(widget, ipywidgets.interactive)
+    assert [c.description for c in widget.children[:3]] == ["pair", "pooling", "model"]
