@@ -30,7 +30,7 @@ book: setup
 	@start=$$(date +%s); \
 	$(PY) scripts/instructors_page.py && \
 	SBERT_TEACH_SCALE=$(SCALE) $(PY) scripts/execute_book.py --scale $(SCALE) && \
-	SBERT_TEACH_SCALE=$(SCALE) $(VENV)/bin/jupyter-book build . -W -n --keep-going && \
+	SBERT_TEACH_HEADLESS=1 SBERT_TEACH_SCALE=$(SCALE) $(VENV)/bin/jupyter-book build . -W -n --keep-going && \
 	$(PY) scripts/execution_report.py && \
 	echo "book built in $$(( $$(date +%s) - start )) s: open _build/html/index.html"
 
