@@ -82,12 +82,14 @@ def execute(path: Path, timeout: int, scale: str, attempts: int = 2):
 def store(cache, path: Path, nb, seconds: float) -> None:
     """Put executed ``nb`` in the cache under the key the build will look for.
 
-    jupyter-cache hashes code cells with *all* their metadata, and nbclient's timing records
-    (``metadata.execution``) are not in the file the build reads: drop them first, or the build
-    finds no match and executes every chapter again.
+    jupyter-cache hashes code cells with *all* their metadata, so each executed cell gets back the
+    metadata of the file on disk, the one the build reads: nbclient adds its timing records
+    (``metadata.execution``), and a chapter saved by nbconvert already carries older ones. Any
+    difference and the build finds no match and executes every chapter again.
     """
-    for cell in nb.cells:
-        cell.metadata.pop("execution", None)
+    on_disk = nbformat.read(path, as_version=4)
+    for executed, saved in zip(nb.cells, on_disk.cells, strict=True):
+        executed.metadata = saved.metadata
     stage = cache.add_nb_to_project(str(path))
     cache.cache_notebook_bundle(CacheBundleIn(nb, stage.uri, data={"execution_seconds": seconds}),
                                 check_validity=False, overwrite=True)
