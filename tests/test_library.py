@@ -86,7 +86,10 @@ def _batch(name):
 
 @pytest.mark.parametrize("name", ["softmax", "regression", "triplet", "mnr"])
 def test_the_library_loss_equals_our_objective_on_a_real_batch(name, reference, st_reference):
-    objective = make_objective(name, reference)
+    # eval mode on both sides: dropout would make the losses differ by chance (and `reference` is shared
+    # with the rest of the session, where an earlier test may have left it in training mode)
+    objective = make_objective(name, reference).eval()
+    st_reference.eval()
     batch = _batch(name)
     assert len(batch) == BATCH
     collate = TextColumnsCollator(reference.tokenizer, objective.text_columns, objective.label_column,
