@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 
 from . import resources
+from .chapter_times import expected_time  # noqa: F401  (the setup line; recipes.training_plan)
 
 #: Values glued by the current kernel, also kept where MyST-NB is not installed (Colab).
 GLUED: dict = {}
@@ -44,22 +45,6 @@ class ChapterSettings:
                 f"  scale:     {self.scale.name}: {steps}, batch {self.scale.batch_size}\n"
                 f"  device:    {self.device}, seed {self.seed}\n"
                 f"  time:      {expected_time(self.chapter, self.scale.name, self.device, self.profile.name)}")
-
-
-def expected_time(chapter: int, scale: str, device: str, profile: str = "packaged") -> str:
-    """How long the chapter took when measured with these resources at ``scale`` on a ``device`` of this kind.
-
-    From ``records/chapter_times.json``; a combination nobody measured says so.
-    """
-    rec = record("chapter_times")
-    kind = "cuda" if str(device).startswith("cuda") else "cpu"
-    for m in rec["measurements"]:
-        seconds = m["seconds"].get(f"{chapter:02d}")
-        if m["scale"] == scale and m["device"] == kind and m.get("profile", "packaged") == profile and seconds:
-            when = f", {m['measured'].split()[0]}" if m.get("measured") else ""
-            return f"about {max(1, round(seconds / 60))} min (measured at this scale on {m['on']}{when})"
-    where = "a CPU" if kind == "cpu" else "a GPU"
-    return f"not measured yet with the {profile} resources at the {scale} scale on {where}"
 
 
 def on_colab() -> bool:

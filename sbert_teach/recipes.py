@@ -173,7 +173,7 @@ def training_plan(scale=None, seed: int = 42, resources_profile=None, device: st
 
     Chapter 7 prints this before it loads or trains the models of chapters 4 to 6.
     """
-    from .book import expected_time
+    from .chapter_times import expected_time
 
     profile, scale = resources.get_profile(resources_profile), resources.get_scale(scale)
     saved = trained_models(scale, seed, profile)

@@ -1,0 +1,33 @@
+"""How long each chapter took when measured (the setup line of every chapter; chapter 7's training plan).
+
+Reads ``records/chapter_times.json``, written by ``scripts/instructors_page.py`` from ``book/data``.
+Its own module so that both :mod:`sbert_teach.book` and :mod:`sbert_teach.recipes` can use it without
+importing each other.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+RECORD = Path(__file__).parent / "records" / "chapter_times.json"
+
+
+def record() -> dict:
+    return json.loads(RECORD.read_text())
+
+
+def expected_time(chapter: int, scale: str, device: str, profile: str = "packaged") -> str:
+    """How long the chapter took when measured with these resources at ``scale`` on a ``device`` of this kind.
+
+    From ``records/chapter_times.json``; a combination nobody measured says so.
+    """
+    rec = record()
+    kind = "cuda" if str(device).startswith("cuda") else "cpu"
+    for m in rec["measurements"]:
+        seconds = m["seconds"].get(f"{chapter:02d}")
+        if m["scale"] == scale and m["device"] == kind and m.get("profile", "packaged") == profile and seconds:
+            when = f", {m['measured'].split()[0]}" if m.get("measured") else ""
+            return f"about {max(1, round(seconds / 60))} min (measured at this scale on {m['on']}{when})"
+    where = "a CPU" if kind == "cpu" else "a GPU"
+    return f"not measured yet with the {profile} resources at the {scale} scale on {where}"
