@@ -172,7 +172,7 @@ def glue(name: str, value, display: bool = False) -> None:
     myst_glue(name, value, display=display)
 
 
-_GLUE_ROLE = re.compile(r"\{glue:text\}`([^`:]+)(?::([^`]*))?`")
+GLUE_ROLE = re.compile(r"\{glue:text\}`([^`:]+)(?::([^`]*))?`")
 
 
 def fill_glue(text: str, values: dict | None = None) -> str:
@@ -199,7 +199,7 @@ def fill_glue(text: str, values: dict | None = None) -> str:
             given = float(given)
         return format(given, spec)
 
-    return _GLUE_ROLE.sub(value, text)
+    return GLUE_ROLE.sub(value, text)
 
 
 def glued_values(nb) -> dict:
@@ -226,7 +226,7 @@ def quoted_but_not_glued(nb) -> list[str]:
     for cell in nb["cells"]:
         if cell["cell_type"] != "markdown":
             continue
-        for match in _GLUE_ROLE.finditer("".join(cell["source"])):
+        for match in GLUE_ROLE.finditer("".join(cell["source"])):
             name = match.group(1)
             if name not in values:
                 problems.append(name)

@@ -32,10 +32,12 @@ from pathlib import Path
 
 import nbformat
 
+from sbert_teach import book
+
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "notebooks"
 COPIES = CHAPTERS / "colab"
-GLUE_ROLE = re.compile(r"\{glue:text\}`([^`:]+)(?::([^`]*))?`")
+GLUE_ROLE = book.GLUE_ROLE  # one pattern for the roles, in the package that fills them in
 BADGE_LINE = re.compile(r"^\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)\n*", re.MULTILINE)
 ADMONITION = re.compile(r"^:::\{admonition\} *([^\n]*)\n(?::class:[^\n]*\n)?(.*?)^:::$", re.MULTILINE | re.DOTALL)
 SAY_TITLE = "#@title (text with this run's numbers)"
