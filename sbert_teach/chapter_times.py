@@ -28,6 +28,9 @@ def expected_time(chapter: int, scale: str, device: str, profile: str = "package
         seconds = m["seconds"].get(f"{chapter:02d}")
         if m["scale"] == scale and m["device"] == kind and m.get("profile", "packaged") == profile and seconds:
             when = f", {m['measured'].split()[0]}" if m.get("measured") else ""
-            return f"about {max(1, round(seconds / 60))} min (measured at this scale on {m['on']}{when})"
+            minutes = f"about {max(1, round(seconds / 60))} min"
+            if m.get("estimated_from"):  # scripts/colab_check.py: a T4's time from a faster GPU's
+                return f"{minutes} on {m['on']} (estimated from a run at this scale on an {m['estimated_from']}{when})"
+            return f"{minutes} (measured at this scale on {m['on']}{when})"
     where = "a CPU" if kind == "cpu" else "a GPU"
     return f"not measured yet with the {profile} resources at the {scale} scale on {where}"

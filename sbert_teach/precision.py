@@ -8,16 +8,23 @@ hardware (compute capability 8.0 and newer: A100, H100, L4), and fp16 autocast
 elsewhere on CUDA. A T4 (7.5) reports ``torch.cuda.is_bf16_supported()`` as
 True, but only because bf16 can be emulated there, which is slow; Colab's free
 GPU is a T4, so "auto" must give fp16 there. On a CPU "auto" is full precision.
+
+``SBERT_TEACH_AUTOCAST=fp16`` (or ``bf16``) makes "auto" pick that dtype on any
+GPU: a newer GPU can then rehearse what a T4 runs (``scripts/colab_check.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 
 import torch
 
 #: The oldest CUDA compute capability with bf16 tensor cores (Ampere).
 BF16_NATIVE_CAPABILITY = (8, 0)
+#: Overrides what "auto" picks on a GPU ("fp16" or "bf16").
+ENV_AUTOCAST = "SBERT_TEACH_AUTOCAST"
+DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 def pick_device(requested: str | None = None) -> torch.device:
@@ -37,16 +44,21 @@ def has_native_bf16(device: torch.device) -> bool:
 def autocast_dtype(mode: str, device: torch.device):
     """The autocast dtype for ``mode`` on ``device``, or None for full precision.
 
-    ``mode`` is ``"auto"`` (bf16 where native, else fp16; nothing on a CPU),
-    ``"bf16"``, ``"fp16"`` or ``"off"``.
+    ``mode`` is ``"auto"`` (bf16 where native, else fp16, unless ``SBERT_TEACH_AUTOCAST``
+    names one; nothing on a CPU), ``"bf16"``, ``"fp16"`` or ``"off"``.
     """
     if mode not in ("auto", "bf16", "fp16", "off"):
         raise ValueError(f"mixed_precision must be 'auto', 'bf16', 'fp16' or 'off', got {mode!r}.")
     if mode == "off" or device.type != "cuda":
         return None
     if mode == "auto":
+        forced = os.environ.get(ENV_AUTOCAST)
+        if forced:
+            if forced not in DTYPES:
+                raise ValueError(f"{ENV_AUTOCAST} must be 'fp16' or 'bf16', got {forced!r}; unset it for the default.")
+            return DTYPES[forced]
         return torch.bfloat16 if has_native_bf16(device) else torch.float16
-    return {"bf16": torch.bfloat16, "fp16": torch.float16}[mode]
+    return DTYPES[mode]
 
 
 @contextlib.contextmanager

@@ -69,13 +69,13 @@ def load_times(name: str) -> tuple[dict, str]:
 CHAPTER_TIMES_RECORD = ROOT / "sbert_teach" / "records" / "chapter_times.json"
 
 
-def chapter_times_record() -> dict:
+def chapter_times_record(data: Path = DATA) -> dict:
     """The measured chapter times by (scale, device), shipped with the package for each chapter's setup line."""
     measurements = []
     for name, scale, device, where in (("chapter_times_local.json", "local", "cpu", "a 2-core CPU"),
                                        ("chapter_times_smoke.json", "smoke", "cpu", "a 2-core CPU"),
                                        ("chapter_times_gpu.json", "local", "cuda", None)):
-        path = DATA / name
+        path = data / name
         if not path.exists():
             continue
         record = json.loads(path.read_text())
@@ -84,6 +84,13 @@ def chapter_times_record() -> dict:
             "device": device, "on": where or record.get("device", "a GPU"),
             "measured": record.get("measured", ""),
             "seconds": {ch[:2]: round(v["seconds"], 1) for ch, v in sorted(record.get("chapters", {}).items())},
+        })
+    colab = data / "chapter_times_colab.json"  # scripts/colab_check.py on a GPU: what Colab's T4 gets
+    if colab.exists() and "t4_estimate" in (record := json.loads(colab.read_text())):
+        measurements.append({
+            "scale": record["scale"], "profile": record["profile"], "device": "cuda", "on": "a T4",
+            "estimated_from": record["device"], "measured": record["measured"],
+            "seconds": {ch[:2]: v["seconds"] for ch, v in sorted(record["t4_estimate"]["chapters"].items())},
         })
     return {"how": "scripts/instructors_page.py, from book/data/chapter_times_*.json", "measurements": measurements}
 
@@ -116,6 +123,51 @@ def seed_spread_section() -> list[str]:
         "",
     ]
     return lines
+
+
+def colab_section(data: Path = DATA) -> list[str]:
+    """The colab scale under the local hub on a GPU (scripts/colab_check.py), with the T4 estimate."""
+    lines = ["## The Colab path: bert-base at the colab scale", ""]
+    path = data / "chapter_times_colab.json"
+    if not path.exists():
+        bench = json.loads((ROOT / "benchmarks" / "results" / "bert_base_cuda.json").read_text())
+        gpu, settings = bench["machine"]["gpu"], bench["settings"]
+        steps_per_s = bench["results"]["pairs_per_second"]["median"] / settings["batch_size"]
+        t4 = steps_per_s * 65.0 / settings["peak_bf16_tflops"]  # a T4's fp16 peak: 65 TFLOP/s
+        mfu = bench["results"]["mfu"]["median"]
+        return lines + [
+            "Not measured yet. On a machine with a GPU, `scripts/colab_check.py` runs every chapter at the",
+            "`colab` scale (the default on a Colab GPU) under the hub profile, against a local copy of the hub",
+            "with a full-size, randomly initialised bert-base-uncased, in fp16 (a T4's mode; bf16 too if asked),",
+            "and writes the times here; its docstring says how to prepare it for a machine without internet.",
+            "",
+            f"Until then the scale's size rests on an estimate. An {gpu} trains bert-base with the softmax",
+            f"objective at {steps_per_s:.1f} steps of batch {settings['batch_size']} a second",
+            "(`benchmarks/bert_base.py`); at a T4's share of the peak FLOP/s (65 against "
+            f"{settings['peak_bf16_tflops']:g} TFLOP/s)",
+            f"that is {t4:.1f} steps a second, so chapter 4's 1,000 softmax steps would take about",
+            f"{1000 / t4 / 60:.0f} min and 500 steps of another objective about {500 / t4 / 60:.0f} min. "
+            "Read it as an upper bound: at",
+            f"batch {settings['batch_size']} that GPU used {mfu:.1%} of its peak, so it waited on the",
+            "processor, not on arithmetic, and a T4 loses less than the ratio of peaks suggests.",
+            "",
+        ]
+    record = json.loads(path.read_text())
+    runs = record["runs"]
+    estimate = record.get("t4_estimate", {}).get("chapters", {})
+    heads = [f"{p} autocast" for p in runs] + (["T4 (estimate)"] if estimate else [])
+    lines += [f"Measured {record['measured']} (`scripts/colab_check.py`; each chapter in a fresh process with an",
+              "empty cache, as on Colab, so chapter 7 trains what it lacks):", "",
+              "| Chapter | " + " | ".join(heads) + " |", "| --- |" + " --- |" * len(heads)]
+    names = sorted({n for r in runs.values() for n in r["chapters"]})
+    fmt = lambda x: f"{x / 60:.1f} min" if x is not None else "failed"  # noqa: E731
+    for name in names:
+        cells = [fmt(r["chapters"].get(name, {}).get("seconds")) for r in runs.values()]
+        cells += [fmt(estimate.get(name, {}).get("seconds"))] if estimate else []
+        lines.append(f"| {name[:2]} | " + " | ".join(cells) + " |")
+    if estimate:
+        lines += ["", f"The T4 column is {record['t4_estimate']['how']}."]
+    return lines + [""]
 
 
 def main() -> None:
@@ -178,6 +230,7 @@ def main() -> None:
         "The `paper` scale trains one epoch over about a million NLI pairs per objective, which takes hours",
         "on a T4; for a class, set `SBERT_TEACH_SCALE=local` in the first cell to run each chapter in minutes.",
         "",
+        *colab_section(),
         *seed_spread_section(),
         "## What each exercise checks",
         "",

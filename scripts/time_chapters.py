@@ -31,6 +31,16 @@ print("CHAPTER_SECONDS", time.perf_counter() - start)
 """
 
 
+def time_chapter(name: str, env: dict | None = None) -> tuple[float | None, str]:
+    """Run chapter ``name``'s code cells in a fresh process; return (seconds or None if it failed, its output)."""
+    proc = subprocess.run([sys.executable, "-c", ONE_CHAPTER, name], cwd=ROOT / "notebooks", text=True,
+                          capture_output=True, env={**os.environ, **(env or {}), "MPLBACKEND": "Agg"})
+    seconds = [float(line.split()[1]) for line in proc.stdout.splitlines() if line.startswith("CHAPTER_SECONDS")]
+    if proc.returncode or not seconds:
+        return None, f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return seconds[0], proc.stdout
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("chapters", nargs="*", help="notebook file names (default: all chapters)")
@@ -41,15 +51,13 @@ def main() -> None:
     names = args.chapters or sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     chapters, failed = {}, []
     for name in names:
-        proc = subprocess.run([sys.executable, "-c", ONE_CHAPTER, name], cwd=ROOT / "notebooks", text=True,
-                              capture_output=True, env={**os.environ, "MPLBACKEND": "Agg"})
-        seconds = [float(line.split()[1]) for line in proc.stdout.splitlines() if line.startswith("CHAPTER_SECONDS")]
-        if proc.returncode or not seconds:
+        seconds, output = time_chapter(name)
+        if seconds is None:
             failed.append(name)
-            print(f"{name}: FAILED\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}", flush=True)
+            print(f"{name}: FAILED\n{output}", flush=True)
             continue
-        chapters[name] = {"seconds": round(seconds[0], 1)}
-        print(f"{name}: {seconds[0]:.1f} s", flush=True)
+        chapters[name] = {"seconds": round(seconds, 1)}
+        print(f"{name}: {seconds:.1f} s", flush=True)
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
     args.output.write_text(json.dumps({"device": device, "torch": torch.__version__,
                                        "scale": os.environ.get("SBERT_TEACH_SCALE", "local"),

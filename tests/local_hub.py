@@ -5,7 +5,8 @@
 * ``hub/`` (``HF_HUB_CACHE``), in the cache layout ``models--org--name/{refs/main, snapshots/<sha>/}``:
   - ``bert-base-uncased``: a BERT in the real checkpoint layout (``BertForPreTraining`` weights with
     their ``bert.`` prefix and ``cls.`` heads, ``config.json``, the uncased word-piece tokenizer) with
-    **12 layers**, so 13 hidden states as in bert-base, but a tiny width (hidden 32), randomly initialised;
+    **12 layers**, so 13 hidden states as in bert-base, randomly initialised, at a tiny width (hidden 32)
+    for the tests or at bert-base's own (``bert="base"``, for timing the chapters on a GPU);
   - ``sentence-transformers/all-MiniLM-L6-v2``: the packaged model in hub layout with its
     ``modules.json``, changed to **CLS pooling** with Normalize (so a loader that ignores
     ``modules.json`` and falls back to mean pooling is caught);
@@ -47,16 +48,33 @@ def _model_repo(root: Path, name: str) -> Path:
     return repo / "snapshots" / COMMIT
 
 
-def _bert_base(root: Path, tokenizer_from: Path) -> None:
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertForPreTraining
+#: Widths of the fixture's bert-base-uncased; both have bert-base's 12 layers (13 hidden states).
+BERT_SIZES = {
+    "tiny": {"hidden_size": 32, "num_attention_heads": 2, "intermediate_size": 64},  # the tests' (fast on a CPU)
+    "base": {"hidden_size": 768, "num_attention_heads": 12, "intermediate_size": 3072},  # bert-base's own shape
+}
 
-    snapshot = _model_repo(root, "bert-base-uncased")
-    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=12, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=512)
+
+def bert_base_weights(root: Path, size: str = "tiny") -> None:
+    """Write random ``BertForPreTraining`` weights of ``size`` into the fixture's bert-base-uncased snapshot.
+
+    Separate from :func:`build` so that a machine without the packaged resources (a GPU machine) can add
+    full-size weights to a fixture built elsewhere with ``bert=None``.
+    """
+    import torch
+    from transformers import BertConfig, BertForPreTraining
+
+    config = BertConfig(vocab_size=30522, num_hidden_layers=12, max_position_embeddings=512, **BERT_SIZES[size])
     torch.manual_seed(0)
-    BertForPreTraining(config).save_pretrained(snapshot)
-    AutoTokenizer.from_pretrained(str(tokenizer_from)).save_pretrained(snapshot)
+    BertForPreTraining(config).save_pretrained(_model_repo(root, "bert-base-uncased"))
+
+
+def _bert_base(root: Path, tokenizer_from: Path, size: str | None) -> None:
+    from transformers import AutoTokenizer
+
+    AutoTokenizer.from_pretrained(str(tokenizer_from)).save_pretrained(_model_repo(root, "bert-base-uncased"))
+    if size is not None:
+        bert_base_weights(root, size)
 
 
 def _reference(root: Path, packaged: Path) -> None:
@@ -101,14 +119,17 @@ def _packaged_rows(n_nli: int, n_sts: int):
     return nli, sts
 
 
-def build(root: Path, n_nli: int = 1200, n_sts: int = 300) -> Path:
+def build(root: Path, n_nli: int = 1200, n_sts: int = 300, bert: str | None = "tiny") -> Path:
+    """Lay the local hub out under ``root``: ``n_nli`` NLI pairs shared out over the SNLI and MultiNLI
+    splits, ``n_sts`` pairs per STSb split, and a bert-base-uncased of width ``bert`` (:data:`BERT_SIZES`;
+    ``None`` writes its tokenizer only, for :func:`bert_base_weights` to finish elsewhere)."""
     from datasets import ClassLabel, Features, Value
 
     from sbert_teach import resources
 
     root = Path(root)
     packaged = resources.packaged_model_path()
-    _bert_base(root, packaged)
+    _bert_base(root, packaged, bert)
     _reference(root, packaged)
     nli, sts = _packaged_rows(n_nli, n_sts)
     premises, hypotheses, labels = list(nli["sentence1"]), list(nli["sentence2"]), list(nli["label"])

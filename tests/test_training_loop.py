@@ -235,6 +235,18 @@ def test_auto_precision_gives_fp16_where_bf16_would_be_emulated(capability, bf16
         autocast_dtype("half", torch.device("cpu"))
 
 
+def test_autocast_override_lets_a_newer_gpu_rehearse_a_t4(monkeypatch):
+    with mock.patch("torch.cuda.get_device_capability", return_value=(9, 0)), \
+         mock.patch("torch.cuda.is_bf16_supported", return_value=True):
+        monkeypatch.setenv("SBERT_TEACH_AUTOCAST", "fp16")
+        assert autocast_dtype("auto", torch.device("cuda")) is torch.float16
+        assert autocast_dtype("bf16", torch.device("cuda")) is torch.bfloat16  # an explicit mode still wins
+        assert autocast_dtype("auto", torch.device("cpu")) is None  # a CPU stays in float32
+        monkeypatch.setenv("SBERT_TEACH_AUTOCAST", "half")
+        with pytest.raises(ValueError, match="SBERT_TEACH_AUTOCAST must be 'fp16' or 'bf16'"):
+            autocast_dtype("auto", torch.device("cuda"))
+
+
 # -- the import graph ----------------------------------------------------------------------------
 
 def _package_imports() -> dict[str, set[str]]:
