@@ -12,7 +12,7 @@ encoder learning rate. Chapter 4 plots the record (``sbert_teach/records/softmax
 with ``book.record``), measured in float32::
 
     python scripts/softmax_start.py --device cuda                 # about a minute on an H100
-    python scripts/softmax_start.py --device cpu                  # about 25 minutes on 2 CPU cores
+    python scripts/softmax_start.py --device cpu                  # about 15 minutes on 2 CPU cores
     python scripts/softmax_start.py --steps 60 --eval-every 20    # a quick look
 """
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
+import os
 import sys
 import time
 from pathlib import Path
@@ -67,11 +67,14 @@ def main() -> None:
     }
     for name, run in runs.items():
         print(name, " ".join(f"{p['step']}:{p['spearman_cosine']:.3f}" for p in run["points"]), f"({run['seconds']} s)")
-    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() and args.device != "cpu" else platform.processor()
+    on_gpu = torch.cuda.is_available() and args.device != "cpu"
+    device = torch.cuda.get_device_name(0) if on_gpu else f"a {os.cpu_count()}-core CPU"
+    command = " ".join(a for a in sys.argv[1:] if a != "--output" and Path(a) != args.output)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps({"script": "scripts/softmax_start.py " + " ".join(sys.argv[1:]), "precision": "float32 (mixed precision off)",
-                                       "device": device or "cpu", "torch": torch.__version__, "seed": args.seed,
-                                       "batch_size": 16, "dev_pairs": len(dev), "runs": runs}, indent=1))
+    args.output.write_text(json.dumps({"script": f"scripts/softmax_start.py {command}".strip(),
+                                       "precision": "float32 (mixed precision off)", "device": device,
+                                       "torch": torch.__version__, "seed": args.seed, "batch_size": 16,
+                                       "dev_pairs": len(dev), "runs": runs}, indent=1))
     print("record:", args.output)
 
 

@@ -45,6 +45,17 @@ def test_shipped_seed_spread_record_is_complete():
     assert set(table["objective"]) == {"softmax", "regression", "triplet", "mnr"}
 
 
+def test_shipped_softmax_start_record_changes_only_the_head_only_phase():
+    """Chapter 4 compares these two curves: the same start, steps and encoder learning rate."""
+    rec = book.record("softmax_start")
+    together, head_first = rec["runs"]["together"], rec["runs"]["head_first"]
+    assert together["settings"]["learning_rate"] == head_first["settings"]["learning_rate"]
+    assert [p["step"] for p in together["points"]] == [p["step"] for p in head_first["points"]]
+    assert together["points"][0] == head_first["points"][0], "both runs start from the same model"
+    assert "head_only_steps" not in together["settings"] and head_first["settings"]["head_only_steps"] > 0
+    assert rec["dev_pairs"] == 1500
+
+
 def test_unknown_record_lists_the_known_ones():
     with pytest.raises(FileNotFoundError, match="softmax_start"):
         book.record("no_such_record")
