@@ -42,6 +42,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import local_hub  # noqa: E402
 from time_chapters import time_chapter  # noqa: E402
+from bert_base import PEAK_BF16_TFLOPS  # noqa: E402
+
+T4_PEAK_TFLOPS = PEAK_BF16_TFLOPS["T4"]  # a T4 has no bf16: its fp16 tensor-core peak
 
 OUTPUT = ROOT / "book" / "data" / "chapter_times_colab.json"
 REFERENCE = "sentence-transformers/all-MiniLM-L6-v2"
@@ -49,7 +52,6 @@ REFERENCE = "sentence-transformers/all-MiniLM-L6-v2"
 WHEELS = ["datasets", "dill", "multiprocess", "ipython", "ipython-pygments-lexers", "traitlets", "jedi", "parso",
           "prompt-toolkit", "wcwidth", "pexpect", "ptyprocess", "matplotlib-inline", "stack-data",
           "asttokens", "executing", "pure-eval"]
-T4_PEAK_TFLOPS = 65.0  # fp16 tensor cores
 
 
 def reference_weights(root: Path) -> Path:

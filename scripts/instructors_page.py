@@ -13,9 +13,14 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bert_base import PEAK_BF16_TFLOPS  # noqa: E402
+
+T4_PEAK_TFLOPS = PEAK_BF16_TFLOPS["T4"]  # a T4 has no bf16: its fp16 tensor-core peak
 DATA = ROOT / "book" / "data"
 
 
@@ -133,7 +138,7 @@ def colab_section(data: Path = DATA) -> list[str]:
         bench = json.loads((ROOT / "benchmarks" / "results" / "bert_base_cuda.json").read_text())
         gpu, settings = bench["machine"]["gpu"], bench["settings"]
         steps_per_s = bench["results"]["pairs_per_second"]["median"] / settings["batch_size"]
-        t4 = steps_per_s * 65.0 / settings["peak_bf16_tflops"]  # a T4's fp16 peak: 65 TFLOP/s
+        t4 = steps_per_s * T4_PEAK_TFLOPS / settings["peak_bf16_tflops"]
         mfu = bench["results"]["mfu"]["median"]
         return lines + [
             "Not measured yet. On a machine with a GPU, `scripts/colab_check.py` runs every chapter at the",
@@ -143,7 +148,8 @@ def colab_section(data: Path = DATA) -> list[str]:
             "",
             f"Until then the scale's size rests on an estimate. An {gpu} trains bert-base with the softmax",
             f"objective at {steps_per_s:.1f} steps of batch {settings['batch_size']} a second",
-            "(`benchmarks/bert_base.py`); at a T4's share of the peak FLOP/s (65 against "
+            "(`benchmarks/bert_base.py`); at a T4's share of the peak FLOP/s "
+            f"({T4_PEAK_TFLOPS:g} against "
             f"{settings['peak_bf16_tflops']:g} TFLOP/s)",
             f"that is {t4:.1f} steps a second, so chapter 4's 1,000 softmax steps would take about",
             f"{1000 / t4 / 60:.0f} min and 500 steps of another objective about {500 / t4 / 60:.0f} min. "
