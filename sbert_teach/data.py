@@ -230,13 +230,18 @@ def nli_triplets(nli, seed: int | None = None, return_report: bool = False):
 # ----------------------------------------------------------------------------
 # STS
 
-def sts_from_rows(rows, source: str = "rows", score_max: float = 5.0):
-    """Build an STS dataset from ``(sentence1, sentence2, score)`` rows, scaling scores to 0..1."""
+def sts_from_rows(rows, source: str = "rows", score_max: float = 5.0, limit: int | None = None):
+    """Build an STS dataset from ``(sentence1, sentence2, score)`` rows, scaling scores to 0..1.
+
+    With ``limit``, reading stops once that many pairs are kept, so the report counts what was read.
+    """
     from datasets import Dataset
 
     report = LoadReport(source)
     cols = {"sentence1": [], "sentence2": [], "score": []}
     for row in rows:
+        if limit is not None and report.kept >= limit:
+            break
         report.read += 1
         try:
             s1, s2, score = row
@@ -270,13 +275,13 @@ def load_sts(split: str = "test", resources_profile=None, limit: int | None = No
     profile = resources.get_profile(resources_profile)
     check_choice(split, ("train", "dev", "test"), "STS split")
     if profile.sts == "packaged:stsb":
-        ds, report = sts_from_rows(_packaged_sts_rows(resources.packaged_sts_path(split)), f"stsb-{split} (packaged)")
+        ds, report = sts_from_rows(_packaged_sts_rows(resources.packaged_sts_path(split)), f"stsb-{split} (packaged)",
+                                   limit=limit)
     else:
         raw = load_hub_dataset(profile.sts, "validation" if split == "dev" else split)
         # this hub copy is already divided by 5
-        ds, report = sts_from_rows(zip(raw["sentence1"], raw["sentence2"], raw["score"]), f"{profile.sts}-{split}", 1.0)
-    if limit is not None:
-        ds = ds.select(range(min(limit, len(ds))))
+        ds, report = sts_from_rows(zip(raw["sentence1"], raw["sentence2"], raw["score"]), f"{profile.sts}-{split}", 1.0,
+                                   limit=limit)
     return (ds, report) if return_report else ds
 
 

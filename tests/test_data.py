@@ -14,6 +14,17 @@ def test_packaged_sts_reads_every_row_with_scores_in_0_1(split, rows):
     assert min(ds["score"]) >= 0.0 and max(ds["score"]) <= 1.0 and max(ds["score"]) == 1.0
 
 
+def test_sts_limit_stops_reading_so_the_report_counts_what_was_used():
+    full = load_sts("dev")
+    ds, report = load_sts("dev", limit=300, return_report=True)
+    assert (report.read, report.kept, len(ds)) == (300, 300, 300)
+    assert list(ds["sentence1"]) == list(full["sentence1"][:300])
+    rows = [("a", "b", 1.0), ("", "b", 2.0), ("c", "d", 9.0), ("e", "f", 3.0), ("g", "h", 4.0)]
+    ds, report = data.sts_from_rows(rows, "rows", limit=2)
+    assert (report.read, report.kept, sum(report.dropped.values())) == (4, 2, 2)
+    assert list(ds["sentence1"]) == ["a", "e"]
+
+
 def test_sts_lines_with_extra_columns_keep_the_right_fields():
     ds = load_sts("train")
     # sentences never look like a genre/source field, which a column shift would produce
