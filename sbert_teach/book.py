@@ -157,6 +157,43 @@ def seed_spread(rec: dict | None = None):
                              ignore_index=True)
 
 
+def precision_shift(rec: dict | None = None, precision: str = "auto"):
+    """How far autocast moves each objective's STS gain, against how far the seed does (chapter 4).
+
+    One row per objective: ``largest shift``, the largest change of the gain between float32 and
+    ``precision`` at the same seed, and ``seed spread``, the float32 gains' highest minus lowest.
+    """
+    import pandas as pd
+
+    rec = record("seed_spread") if rec is None else rec
+    runs = pd.DataFrame(rec.get("runs", []))
+    if runs.empty or not {"objective", "seed", "mixed_precision", "gain"} <= set(runs.columns):
+        raise ValueError("A seed_spread record needs runs with objective, seed, mixed_precision and gain; "
+                         "write one with scripts/seed_spread.py.")
+    gains = runs.pivot_table(index=["objective", "seed"], columns="mixed_precision", values="gain")
+    if "off" not in gains or precision not in gains:
+        raise ValueError(f"The seed_spread record needs float32 ('off') and {precision!r} runs to compare.")
+    shift = (gains[precision] - gains["off"]).abs().groupby("objective").max()
+    spread = gains["off"].groupby("objective").agg(lambda g: g.max() - g.min())
+    table = pd.DataFrame({"largest shift": shift, "seed spread": spread}).dropna().reset_index()
+    from .recipes import RECIPE_OBJECTIVES
+
+    order = {name: i for i, name in enumerate(RECIPE_OBJECTIVES)}
+    return table.sort_values("objective", key=lambda col: col.map(lambda v: order.get(v, len(order))),
+                             ignore_index=True)
+
+
+def duration(seconds: float) -> str:
+    """A time in the unit a reader would say it in: "107 hours", "42 minutes", "47 seconds" (chapter 3)."""
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:,.0f} hours"
+    if seconds >= 2 * 60:
+        return f"{seconds / 60:,.0f} minutes"
+    if seconds >= 10:
+        return f"{seconds:,.0f} seconds"
+    return f"{seconds:.2g} seconds"
+
+
 def glue(name: str, value, display: bool = False) -> None:
     """Store ``value`` under ``name`` for the prose to quote: ``{glue:text}`name:.3f` ``.
 

@@ -3,12 +3,13 @@
 Trains the softmax objective twice from the same start on the same SNLI pairs and records STSb dev
 Spearman (all 1,500 pairs) every ``--eval-every`` steps:
 
-* ``together``: head and encoder learn from step 1, at the recipe's encoder learning rate (1e-4);
-* ``head_first``: the packaged recipe's ``softmax_settings``: the head alone for 100 steps at 2e-3,
-  then everything at the same 1e-4, with the encoder's own warm-up.
+* ``together``: head and encoder learn from step 1, as in the paper, at the recipe's learning rates
+  (encoder 1e-4, head 2e-3);
+* ``head_first``: the packaged recipe's ``softmax_settings``: the head alone for 100 steps, then
+  everything, at the same two learning rates, with the encoder's own warm-up.
 
 The two runs differ in one thing only, the head-only phase: same start, data, order, steps and
-encoder learning rate. Chapter 4 plots the record (``sbert_teach/records/softmax_start.json``, read
+learning rates. Chapter 4 plots the record (``sbert_teach/records/softmax_start.json``, read
 with ``book.record``), measured in float32::
 
     python scripts/softmax_start.py --device cuda                 # about a minute on an H100
@@ -59,9 +60,9 @@ def main() -> None:
     profile = resources.get_profile("packaged")
     nli = data.load_nli("train", profile, limit=None)
     dev = data.load_sts("dev", profile)
+    together = {k: v for k, v in profile.softmax_settings.items() if k != "head_only_steps"}
     runs = {
-        "together": curve({"learning_rate": profile.softmax_settings["learning_rate"]}, args.steps,
-                          args.eval_every, nli, dev, args.seed, args.device),
+        "together": curve(together, args.steps, args.eval_every, nli, dev, args.seed, args.device),
         "head_first": curve(dict(profile.softmax_settings), args.steps, args.eval_every, nli, dev, args.seed,
                             args.device),
     }

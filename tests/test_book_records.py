@@ -1,4 +1,4 @@
-"""Records shipped with the package (sbert_teach/records) and the summaries chapters draw from them."""
+"""Records shipped with the package (sbert_teach/records), and the helpers that turn them into the chapters' words."""
 
 import math
 
@@ -26,6 +26,33 @@ def test_seed_spread_summarises_gains_per_objective_and_precision():
     assert table.iloc[1]["rose"] == 0
 
 
+def test_duration_picks_the_unit_a_reader_would_say():
+    assert book.duration(107.3 * 3600) == "107 hours"
+    assert book.duration(2 * 3600 - 1) == "120 minutes"
+    assert book.duration(42.4 * 60) == "42 minutes"
+    assert book.duration(119) == "119 seconds"
+    assert book.duration(47.2) == "47 seconds"
+    assert book.duration(0.52) == "0.52 seconds"
+
+
+def test_precision_shift_compares_autocast_with_the_seed_at_equal_seeds():
+    rec = {"runs": [
+        {"objective": "softmax", "seed": 1, "mixed_precision": "off", "gain": -0.01},
+        {"objective": "softmax", "seed": 2, "mixed_precision": "off", "gain": 0.03},
+        {"objective": "softmax", "seed": 1, "mixed_precision": "auto", "gain": 0.00},
+        {"objective": "softmax", "seed": 2, "mixed_precision": "auto", "gain": 0.005},
+        {"objective": "mnr", "seed": 1, "mixed_precision": "off", "gain": 0.10},
+        {"objective": "mnr", "seed": 1, "mixed_precision": "fp16", "gain": 0.20},
+    ]}
+    table = book.precision_shift(rec)
+    assert list(table["objective"]) == ["softmax"], "mnr has no bf16 run to compare"
+    assert table.iloc[0]["largest shift"] == pytest.approx(0.025)
+    assert table.iloc[0]["seed spread"] == pytest.approx(0.04)
+    assert book.precision_shift(rec, "fp16").iloc[0]["largest shift"] == pytest.approx(0.10)
+    with pytest.raises(ValueError, match="'bf16'"):
+        book.precision_shift(rec, "bf16")
+
+
 def test_seed_spread_names_what_a_record_lacks():
     with pytest.raises(ValueError, match="scripts/seed_spread.py"):
         book.seed_spread({"runs": [{"objective": "mnr", "seed": 1}]})
@@ -49,7 +76,8 @@ def test_shipped_softmax_start_record_changes_only_the_head_only_phase():
     """Chapter 4 compares these two curves: the same start, steps and encoder learning rate."""
     rec = book.record("softmax_start")
     together, head_first = rec["runs"]["together"], rec["runs"]["head_first"]
-    assert together["settings"]["learning_rate"] == head_first["settings"]["learning_rate"]
+    same = {k: v for k, v in head_first["settings"].items() if k != "head_only_steps"}
+    assert together["settings"] == same, "the runs differ in the head-only phase alone (learning rates too)"
     assert [p["step"] for p in together["points"]] == [p["step"] for p in head_first["points"]]
     assert together["points"][0] == head_first["points"][0], "both runs start from the same model"
     assert "head_only_steps" not in together["settings"] and head_first["settings"]["head_only_steps"] > 0
