@@ -129,13 +129,8 @@ def record(name: str) -> dict:
 PRECISION_NAMES = {"off": "float32", "auto": "bf16 autocast", "bf16": "bf16 autocast", "fp16": "fp16 autocast"}
 
 
-def seed_spread(rec: dict | None = None):
-    """STS gain per objective and precision over seeds, from the ``seed_spread`` record (chapter 4, instructors page).
-
-    One row per (objective, precision): how many runs, the lowest, median and highest
-    gain in STSb dev Spearman, and in how many runs it rose. ``rec`` defaults to the
-    shipped record, written on a GPU by ``scripts/seed_spread.py``.
-    """
+def _seed_runs(rec: dict | None):
+    """The runs of a ``seed_spread`` record (the shipped one by default) as a DataFrame, checked."""
     import pandas as pd
 
     rec = record("seed_spread") if rec is None else rec
@@ -144,17 +139,31 @@ def seed_spread(rec: dict | None = None):
     if runs.empty or not needed <= set(runs.columns):
         raise ValueError(f"A seed_spread record needs a list 'runs' of dicts with {sorted(needed)}; "
                          "write one with scripts/seed_spread.py.")
+    return runs
+
+
+def _in_recipe_order(table, columns: list[str]):
+    """Rows sorted as the book meets them: recipes in chapter order, float32 before autocast."""
+    from .recipes import RECIPE_OBJECTIVES
+
+    order = {name: i for i, name in enumerate((*RECIPE_OBJECTIVES, *PRECISION_NAMES.values()))}
+    return table.sort_values(columns, key=lambda col: col.map(lambda v: order.get(v, len(order))), ignore_index=True)
+
+
+def seed_spread(rec: dict | None = None):
+    """STS gain per objective and precision over seeds, from the ``seed_spread`` record (chapter 4, instructors page).
+
+    One row per (objective, precision): how many runs, the lowest, median and highest
+    gain in STSb dev Spearman, and in how many runs it rose. ``rec`` defaults to the
+    shipped record, written on a GPU by ``scripts/seed_spread.py``.
+    """
+    runs = _seed_runs(rec)
     runs["precision"] = runs["mixed_precision"].map(lambda m: PRECISION_NAMES.get(m, m))
     groups = runs.groupby(["objective", "precision"], sort=False)
     table = groups["gain"].agg(runs="count", lowest="min", median="median", highest="max")
     table["rose"] = groups["gain"].apply(lambda g: int((g > 0).sum()))
     table["seeds"] = groups["seed"].apply(lambda g: ", ".join(str(x) for x in sorted(g)))
-    table = table.reset_index()
-    from .recipes import RECIPE_OBJECTIVES
-
-    order = {name: i for i, name in enumerate((*RECIPE_OBJECTIVES, *PRECISION_NAMES.values()))}
-    return table.sort_values(["objective", "precision"], key=lambda col: col.map(lambda v: order.get(v, len(order))),
-                             ignore_index=True)
+    return _in_recipe_order(table.reset_index(), ["objective", "precision"])
 
 
 def precision_shift(rec: dict | None = None, precision: str = "auto"):
@@ -165,22 +174,13 @@ def precision_shift(rec: dict | None = None, precision: str = "auto"):
     """
     import pandas as pd
 
-    rec = record("seed_spread") if rec is None else rec
-    runs = pd.DataFrame(rec.get("runs", []))
-    if runs.empty or not {"objective", "seed", "mixed_precision", "gain"} <= set(runs.columns):
-        raise ValueError("A seed_spread record needs runs with objective, seed, mixed_precision and gain; "
-                         "write one with scripts/seed_spread.py.")
-    gains = runs.pivot_table(index=["objective", "seed"], columns="mixed_precision", values="gain")
+    gains = _seed_runs(rec).pivot_table(index=["objective", "seed"], columns="mixed_precision", values="gain")
     if "off" not in gains or precision not in gains:
         raise ValueError(f"The seed_spread record needs float32 ('off') and {precision!r} runs to compare.")
     shift = (gains[precision] - gains["off"]).abs().groupby("objective").max()
     spread = gains["off"].groupby("objective").agg(lambda g: g.max() - g.min())
     table = pd.DataFrame({"largest shift": shift, "seed spread": spread}).dropna().reset_index()
-    from .recipes import RECIPE_OBJECTIVES
-
-    order = {name: i for i, name in enumerate(RECIPE_OBJECTIVES)}
-    return table.sort_values("objective", key=lambda col: col.map(lambda v: order.get(v, len(order))),
-                             ignore_index=True)
+    return _in_recipe_order(table, ["objective"])
 
 
 def duration(seconds: float) -> str:
