@@ -10,13 +10,13 @@
 from __future__ import annotations
 
 import json
-
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import data, resources
 from .evaluation import evaluate_sts
 from .models import get_model
-from .objectives import make_objective
+from .objectives import OBJECTIVES, make_objective
 from .precision import pick_device
 from .training import TrainConfig, TrainResult, train
 from .validation import check_choice
@@ -95,14 +95,44 @@ def run(objective: str, scale=None, seed: int = 42, output_dir=None, resources_p
     return RunResult(objective, before, history.evaluations[-1], history, objective_module)
 
 
+#: The package's modules whose code decides what a recipe's training produces, besides the objective's own
+#: module: the loop and its pieces, the encoder, the start, the data loaders, the scoring and the recipes.
+TRAINING_CODE = ("training", "optimization", "precision", "loss_log", "speed", "reporting", "validation",
+                 "distributed", "checkpoint", "interruption", "encoder", "pooling", "models", "persistence",
+                 "data", "evaluation", "resources", "recipes", "objectives.base")
+
+
+def training_code_files(objective: str) -> list[Path]:
+    """The source files of the code that trains ``objective``'s recipe (what :func:`code_fingerprint` hashes)."""
+    import importlib
+    import inspect
+
+    check_choice(objective, RECIPE_OBJECTIVES, "objective")
+    modules = [importlib.import_module(f"{__package__}.{name}") for name in TRAINING_CODE]
+    modules.append(inspect.getmodule(OBJECTIVES[objective]))
+    return sorted({Path(inspect.getsourcefile(module)).resolve() for module in modules})
+
+
+def code_fingerprint(objective: str) -> str:
+    """A hash of the bytes of :func:`training_code_files`: it changes whenever that code is edited."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in training_code_files(objective):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def _cache_key(objective: str, profile, scale, seed: int, start: str, overrides: dict) -> str:
     import hashlib
     import json
 
     import sbert_teach
 
+    # the code as well as the settings: a model trained by an older objective or loop is never picked up
     settings = {"objective": objective, "profile": repr(profile), "scale": repr(scale), "seed": seed, "start": start,
-                "overrides": {k: repr(v) for k, v in sorted(overrides.items())}, "version": sbert_teach.__version__}
+                "overrides": {k: repr(v) for k, v in sorted(overrides.items())}, "version": sbert_teach.__version__,
+                "code": code_fingerprint(objective)}
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
     return f"{profile.name}-{scale.name}-{objective}-seed{seed}-{digest}"
 
@@ -113,8 +143,9 @@ def trained(objective: str, scale=None, seed: int = 42, resources_profile=None, 
 
     Chapters 4-6 train each objective once; chapter 7 compares them all and
     picks the saved models up from here instead of training again. The key
-    covers objective, resources, scale, seed, start, overrides and package
-    version, so a different setting never reuses a stale model. The folder is
+    covers objective, resources, scale, seed, start, overrides, package
+    version and a hash of the code that trains (:func:`code_fingerprint`), so
+    neither a different setting nor edited code reuses a stale model. The folder is
     ``<cache>/trained/<key>/`` (see :func:`sbert_teach.resources.cache_dir`)
     and holds the encoder in sentence-transformers format, the objective's own
     head (``head.pt``) and ``result.json`` (scores, losses, timing).
