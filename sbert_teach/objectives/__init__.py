@@ -4,21 +4,31 @@ Each objective is an ``nn.Module`` wrapping a :class:`~sbert_teach.encoder.Sente
 plus a *pure* function ``*_loss_from_embeddings`` that takes plain tensors,
 so the maths can be checked with hand-made vectors.
 
-==============  ==========================================  ===================
-name            data shape                                  module
-==============  ==========================================  ===================
-``softmax``     (sentence1, sentence2) + class label        :mod:`.softmax`
-``regression``  (sentence1, sentence2) + score in 0..1      :mod:`.regression`
-``triplet``     (anchor, positive, negative)                :mod:`.triplet`
-``mnr``         (anchor, positive[, negative]), no label    :mod:`.mnr`
-``batch_hard``  (sentence) + class label                    :mod:`.batch_hard`
-==============  ==========================================  ===================
+================  ==========================================  ===================
+name              data shape                                  module
+================  ==========================================  ===================
+``softmax``       (sentence1, sentence2) + class label        :mod:`.softmax`
+``regression``    (sentence1, sentence2) + score in 0..1      :mod:`.regression`
+``triplet``       (anchor, positive, negative)                :mod:`.triplet`
+``mnr``           (anchor, positive[, negative]), no label    :mod:`.mnr`
+``batch_hard``    (sentence) + class label                    :mod:`.batch_hard`
+``cached_mnr``    as ``mnr``; big batches in small memory     :mod:`.cached_mnr`
+``distill_mse``   (sentence) + the teacher's vector           :mod:`.distillation`
+``matryoshka``    that of ``inner`` (default ``mnr``)         :mod:`.matryoshka`
+================  ==========================================  ===================
+
+``make_objective("matryoshka", encoder, inner="mnr", dims=(384, 256, 128, 64, 32))`` wraps the
+objective named ``inner`` (any without layers of its own: not ``softmax``), so that its vectors
+still work when cut to their first 256, 128, ... numbers.
 """
 
 from __future__ import annotations
 
 from ..validation import check_choice
 from .batch_hard import BatchHardTripletObjective, batch_hard_triplet_loss_from_embeddings
+from .cached_mnr import CachedMultipleNegativesRankingObjective
+from .distillation import DistillationMSEObjective, mse_loss_from_embeddings
+from .matryoshka import MatryoshkaObjective, make_matryoshka_objective, matryoshka_loss_from_embeddings
 from .mnr import MultipleNegativesRankingObjective, mnr_loss_from_embeddings
 from .regression import RegressionObjective, regression_loss_from_embeddings
 from .softmax import CONCATENATION_PARTS, SoftmaxObjective, softmax_features, softmax_loss_from_embeddings
@@ -30,6 +40,9 @@ OBJECTIVES = {
     "triplet": TripletObjective,
     "mnr": MultipleNegativesRankingObjective,
     "batch_hard": BatchHardTripletObjective,
+    "cached_mnr": CachedMultipleNegativesRankingObjective,
+    "distill_mse": DistillationMSEObjective,
+    "matryoshka": make_matryoshka_objective,
 }
 
 
@@ -46,4 +59,7 @@ __all__ = [
     "TripletObjective", "triplet_loss_from_embeddings",
     "MultipleNegativesRankingObjective", "mnr_loss_from_embeddings",
     "BatchHardTripletObjective", "batch_hard_triplet_loss_from_embeddings",
+    "CachedMultipleNegativesRankingObjective",
+    "DistillationMSEObjective", "mse_loss_from_embeddings",
+    "MatryoshkaObjective", "make_matryoshka_objective", "matryoshka_loss_from_embeddings",
 ]
