@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from .encoder import SentenceEncoder
+from .static import StaticEncoder, load_static, save_static
 
 _ACTIVATION_CLASS = {"identity": "torch.nn.modules.linear.Identity", "tanh": "torch.nn.modules.activation.Tanh"}
 _POOLING_FLAGS = {"cls": "pooling_mode_cls_token", "mean": "pooling_mode_mean_tokens", "max": "pooling_mode_max_tokens"}
@@ -34,6 +35,8 @@ def _write_json(path: Path, obj) -> None:
 
 def save_encoder(encoder: SentenceEncoder, path, model_card: str | None = None) -> Path:
     """Write ``encoder`` to ``path`` in the sentence-transformers format and return the path."""
+    if isinstance(encoder, StaticEncoder):  # no transformer: a StaticEmbedding folder (sbert_teach.static)
+        return save_static(encoder, path, model_card)
     from safetensors.torch import save_file
 
     import sbert_teach
@@ -128,6 +131,10 @@ def load_encoder(name_or_path, pooling: str | None = None, max_length: int | Non
     normalize = False
     found_pooling, found_length = "mean", None
     if looks_local and (path / "modules.json").exists():
+        if any(m["type"].endswith(".StaticEmbedding") for m in json.loads((path / "modules.json").read_text())):
+            static = load_static(path)
+            static.max_length = max_length or static.max_length
+            return static
         for module in json.loads((path / "modules.json").read_text()):
             kind = module["type"].rsplit(".", 1)[-1]
             folder = path / module["path"]
