@@ -117,8 +117,10 @@ def _uncached_on_the_same_mini_batches(encoder, features, mini_batch_size, seed=
     return loss.detach(), {n: p.grad.clone() for n, p in encoder.named_parameters() if p.grad is not None}
 
 
-def test_with_dropout_the_replayed_random_state_gives_the_masks_of_the_first_pass(encoder, monkeypatch):
-    encoder.train()
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="the CUDA random state is replayed only on a GPU"))])
+def test_with_dropout_the_replayed_random_state_gives_the_masks_of_the_first_pass(encoder, monkeypatch, device):
+    encoder.to(device).train()
     features = columns(encoder, ANCHORS, POSITIVES)
     expected = _uncached_on_the_same_mini_batches(encoder, features, 2)
     objective = CachedMultipleNegativesRankingObjective(encoder, mini_batch_size=2)
