@@ -2,8 +2,9 @@
 
 All three functions take ``token_embeddings`` of shape ``(batch, tokens, hidden)``
 and an ``attention_mask`` of shape ``(batch, tokens)`` (1 = real token,
-0 = padding), and return ``(batch, hidden)`` in float32 whatever the input dtype
-(fp16/bf16 under autocast), as sentence-transformers does. They
+0 = padding), and return ``(batch, hidden)``: in float32 for float16/bfloat16 input (what
+autocast gives), as sentence-transformers does, and in the input's own dtype for float32 and
+float64 (so ``torch.autograd.gradcheck`` works on them). They
 
 * work for right *and* left padding,
 * return a zero vector for a row that is all padding (instead of NaN or -inf),
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import torch
 
+from .precision import upcast_half
 from .validation import check_choice
 
 
@@ -33,10 +35,10 @@ def _check(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> torc
 def mean_pooling(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     """Average of the real (unmasked) token vectors. The SBERT paper's default.
 
-    Computed in float32 whatever the input dtype (fp16 sums of large values overflow,
-    and fp16 cannot hold the 1e-9 that keeps an all-padding row at 0 instead of NaN).
+    Half-precision input is computed in float32 (fp16 sums of large values overflow, and
+    fp16 cannot hold the 1e-9 that keeps an all-padding row at 0 instead of NaN).
     """
-    tokens = token_embeddings.float()
+    tokens = upcast_half(token_embeddings)
     keep = _check(token_embeddings, attention_mask).unsqueeze(-1).to(tokens.dtype)
     summed = (tokens * keep).sum(dim=1)
     counts = keep.sum(dim=1).clamp(min=1e-9)  # all-padding row: 0 / tiny = 0, not NaN
@@ -46,7 +48,7 @@ def mean_pooling(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -
 def max_pooling(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     """Element-wise maximum over the real tokens; padding is filled with -inf first."""
     keep = _check(token_embeddings, attention_mask)
-    filled = token_embeddings.float().masked_fill(~keep.unsqueeze(-1), float("-inf"))  # a copy
+    filled = upcast_half(token_embeddings).masked_fill(~keep.unsqueeze(-1), float("-inf"))  # a copy
     maxed = filled.max(dim=1).values
     has_tokens = keep.any(dim=1, keepdim=True)
     return torch.where(has_tokens, maxed, torch.zeros_like(maxed))
@@ -60,7 +62,8 @@ def cls_pooling(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) ->
     """
     keep = _check(token_embeddings, attention_mask)
     first = keep.int().argmax(dim=1)  # argmax returns the first maximal index
-    picked = token_embeddings[torch.arange(token_embeddings.shape[0], device=first.device), first].float()
+    picked = token_embeddings[torch.arange(token_embeddings.shape[0], device=first.device), first]
+    picked = upcast_half(picked)
     has_tokens = keep.any(dim=1, keepdim=True)
     return torch.where(has_tokens, picked, torch.zeros_like(picked))
 

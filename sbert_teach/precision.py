@@ -27,6 +27,15 @@ ENV_AUTOCAST = "SBERT_TEACH_AUTOCAST"
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
+def upcast_half(tensor: torch.Tensor) -> torch.Tensor:
+    """float16/bfloat16 -> float32 (sums overflow and small constants underflow in half precision).
+
+    float32, float64 and integer tensors come back unchanged: pooling and the losses compute in
+    their input's dtype, so a float64 gradient check (``torch.autograd.gradcheck``) stays float64.
+    """
+    return tensor.float() if tensor.dtype in (torch.float16, torch.bfloat16) else tensor
+
+
 def pick_device(requested: str | None = None) -> torch.device:
     """``requested`` if given, else CUDA when present, else CPU."""
     if requested:

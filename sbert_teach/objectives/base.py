@@ -7,18 +7,21 @@ import functools
 import torch
 from torch import nn
 
+from ..precision import upcast_half
+
 
 def computed_in_float32(loss_fn):
-    """Run ``loss_fn`` in float32 with autocast off, whatever dtype its vectors arrive in.
+    """Run ``loss_fn`` with autocast off and half-precision vectors upcast to float32.
 
     Under fp16/bf16 autocast the encoder's vectors come out in half precision; distances,
     cosines and their squares lose digits there (and fp16 overflows above 65,504), so
-    every loss is computed and returned in float32, as sentence-transformers does.
-    Integer tensors (labels) pass through unchanged.
+    float16 and bfloat16 inputs are computed and returned in float32, as sentence-transformers
+    does. float32 and float64 inputs are computed in their own dtype (a float64 gradient check,
+    ``torch.autograd.gradcheck``, stays float64). Integer tensors (labels) pass through unchanged.
     """
     @functools.wraps(loss_fn)
     def in_float32(*args, **kwargs):
-        args = [a.float() if torch.is_tensor(a) and a.is_floating_point() else a for a in args]
+        args = [upcast_half(a) if torch.is_tensor(a) else a for a in args]
         device = next((a.device.type for a in args if torch.is_tensor(a)), "cpu")
         with torch.autocast(device, enabled=False):
             return loss_fn(*args, **kwargs)

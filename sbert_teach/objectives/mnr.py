@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from ..distributed import gather_with_grad, is_distributed, rank_and_world
+from ..precision import upcast_half
 from .base import Objective, computed_in_float32
 
 
@@ -53,7 +54,7 @@ class MultipleNegativesRankingObjective(Objective):
         # Under torchrun each process holds a slice of the global batch. Gather every process's
         # candidates so each anchor ranks its positive against the whole global batch, as one
         # process would; the right candidate of local anchor i is global row rank * b + i.
-        anchors, *candidates = [e.float() for e in embeddings]  # float32, as in the single-process loss
+        anchors, *candidates = [upcast_half(e) for e in embeddings]  # as in the single-process loss
         rank, _ = rank_and_world()
         gathered = [gather_with_grad(c) for c in candidates]
         scores = self.scale * F.normalize(anchors, dim=-1) @ F.normalize(torch.cat(gathered), dim=-1).T

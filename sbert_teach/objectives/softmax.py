@@ -51,7 +51,11 @@ def softmax_features(u: torch.Tensor, v: torch.Tensor, concatenation=DEFAULT_CON
 
 
 def softmax_loss_from_embeddings(u, v, labels, classifier: nn.Module, concatenation=DEFAULT_CONCATENATION):
-    """Cross-entropy of ``classifier(softmax_features(u, v))`` against integer ``labels``."""
+    """Cross-entropy of ``classifier(softmax_features(u, v))`` against integer ``labels``.
+
+    Computed in the head's dtype (float32 for half-precision vectors under autocast, as
+    sentence-transformers does); float64 vectors with a float64 head stay float64.
+    """
     logits = classifier(softmax_features(u, v, concatenation).to(classifier.weight.dtype))
     if labels.dim() != 1 or labels.shape[0] != u.shape[0]:
         raise ValueError(f"Expected {u.shape[0]} labels, one per pair, got shape {tuple(labels.shape)}.")
