@@ -1,8 +1,10 @@
-"""Per-cell timeouts from measured cell times: the slowest cell of each scale, times a margin.
+"""The last-resort wall-clock limit per cell: the slowest cell measured at each scale, times a wide margin.
 
-A cell that gets no reply within its timeout is reported as a kernel that stopped
-answering (ipykernel 7's hang, ipython/ipykernel#1554, is why this exists) instead
-of waiting out a blanket half hour. The measurements live in
+A hung kernel is caught by its CPU time within two minutes (``scripts/kernel_watch.py``),
+so this limit no longer has to tell a hang from a slow cell: it only stops a cell that keeps
+working far longer than any cell ever took (a runaway loop), and its message says how to
+raise it. Ten times the slowest cell leaves room for a machine three times slower under
+a load three times heavier than the one measured. The measurements live in
 ``book/data/slowest_cells.json``: the book build (``scripts/execute_book.py``)
 writes the ``local`` entry, the nbval run (root ``conftest.py``) the ``smoke`` one.
 """
@@ -14,8 +16,8 @@ import math
 from pathlib import Path
 
 RECORD = Path(__file__).resolve().parents[1] / "book" / "data" / "slowest_cells.json"
-MARGIN = 4.0       # a loaded or slower machine: a cell took 3.3x its idle time beside two CPU-burning processes
-FLOOR_S = 600      # never less: a chapter run alone trains the models others left uncached (357 s seen)
+MARGIN = 10.0      # a last resort: a slower machine times a heavier load (a cell took 3.3x beside two busy processes)
+FLOOR_S = 1800     # never less: a chapter run alone trains the models others left uncached (357 s seen)
 
 
 def slowest_cells() -> dict:
@@ -23,7 +25,7 @@ def slowest_cells() -> dict:
 
 
 def cell_timeout(scale: str) -> int:
-    """Seconds a cell at ``scale`` may take before it counts as a hang (``paper``/``colab``: no limit, -1)."""
+    """Seconds a cell at ``scale`` may run before it is stopped as a runaway (``paper``/``colab``: no limit, -1)."""
     measured = slowest_cells().get(scale)
     if not measured:
         return -1 if scale not in ("smoke", "local") else 1800
