@@ -8,6 +8,9 @@ export TRANSFORMERS_VERBOSITY ?= error
 export HF_HUB_DISABLE_PROGRESS_BARS ?= 1
 export TQDM_DISABLE ?= 1
 export SBERT_TEACH_RESOURCES ?= packaged
+# Idle OpenMP threads sleep instead of spinning: on a busy machine spinning threads burned 2-3x the CPU for the
+# same chapter (benchmarks/busy_machine.py, book/how_fast.md). Every kernel the build and the tests start inherits it.
+export OMP_WAIT_POLICY ?= PASSIVE
 # The per-cell timeout comes from measured cell times (root conftest.py, scripts/cell_timeouts.py)
 NBVAL := --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg
 

@@ -24,6 +24,13 @@ Where things live (one job per module):
 ==================  ==========================================================
 """
 
+import os as _os
+
+# Idle OpenMP threads sleep instead of spinning while they wait: on a busy machine, spinning threads burned
+# 2-3x the CPU for the same work (benchmarks/busy_machine.py). OpenMP reads this once, when torch loads it,
+# so it helps where sbert_teach is imported before torch (the CLI, scripts); `make` sets it for every kernel.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 __version__ = "0.1.0"
 
 from .data import NLI_LABELS, TextColumnsCollator, load_nli, load_sts, nli_triplets, pairs_dataset

@@ -66,3 +66,19 @@ def test_report_writes_the_appendix_page_from_the_records(tiny_runs, tmp_path):
     assert "+89%" in text and "+48%" in text
     record = json.loads((out / "encode_vs_st.json").read_text())
     assert record["machine"]["date_utc"] in text  # says when the figures were measured
+
+
+def test_report_shows_the_busy_machine_record_against_the_run_alone(tmp_path):
+    """benchmarks/busy_machine.py's record becomes the page's "On a busy machine" table, each run against alone."""
+    record = {"notebook": "05_regression_sts.ipynb", "scale": "smoke", "cpus": 2, "measured": "2026-12-06",
+              "runs": {"alone": {"wall_s": 50.0, "cpu_s": 80.0}, "loaded, spinning": {"wall_s": 350.0, "cpu_s": 320.0},
+                       "loaded, passive": {"wall_s": 90.0, "cpu_s": 80.0}}}
+    (tmp_path / "busy_machine.json").write_text(json.dumps(record))
+    page = tmp_path / "how_fast.md"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "report.py"), "--results", str(tmp_path),
+                           "--output", str(page)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    text = page.read_text()
+    assert "## On a busy machine" in text
+    assert "| loaded, spinning | 350 s | 7.00x | 320 s | 4.00x |" in text
+    assert "| loaded, passive | 90 s | 1.80x | 80 s | 1.00x |" in text
