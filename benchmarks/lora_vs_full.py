@@ -92,7 +92,8 @@ def main(argv=None):
         "benchmark": "lora_vs_full", "machine": C.machine(device),
         "settings": {"steps": steps, "batch_size": batch, "reps": reps, "max_seq_length": MAX_LEN,
                      "objective": "mnr (anchor, positive) on SNLI train, no hard negative",
-                     "learning_rates": LEARNING_RATES, "lora": {**LORA, "target_modules": "peft default (query, value)"},
+                     "learning_rates": LEARNING_RATES,
+                     "lora": {**LORA, "target_modules": "peft default (query, value)"},
                      "model": "all-MiniLM-L6-v2 (packaged)"},
         "results": {
             "parameters": params,

@@ -82,7 +82,8 @@ def _require_peft():
     try:
         import peft
     except ImportError:
-        raise ImportError("LoRA needs the `peft` package, a dependency of sbert-teach: pip install 'peft>=0.18'.") from None
+        raise ImportError("LoRA needs the `peft` package, a dependency of sbert-teach: "
+                          "pip install 'peft>=0.18'.") from None
     return peft
 
 
@@ -157,7 +158,8 @@ def add_lora(encoder, r: int = 8, alpha: float = 16, dropout: float = 0.0, targe
     if not (isinstance(r, int) and r >= 1):
         raise ValueError(f"r (the adapter rank) must be a positive integer, got {r!r}. Typical values: 4 to 64.")
     if not alpha > 0:
-        raise ValueError(f"alpha must be positive, got {alpha!r}; the update is scaled by alpha / r (often alpha = 2r).")
+        raise ValueError(f"alpha must be positive, got {alpha!r}; the update is scaled by alpha / r "
+                         "(often alpha = 2r).")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
     _check_targets(transformer, target_modules)
@@ -225,7 +227,8 @@ def _check_base(transformer, base: str) -> None:
         raise ValueError(f"The base model at {base!r} is not the one these adapters were trained on ({len(differ)} "
                          f"weights differ, e.g. {differ[0]!r}), so loading the adapter there would give other "
                          "vectors. Save the base before add_lora with save_encoder(encoder, base_path) and pass "
-                         "base_model_path=base_path, or save the merged model: save_encoder(merge_lora(encoder), path).")
+                         "base_model_path=base_path, "
+                         "or save the merged model: save_encoder(merge_lora(encoder), path).")
 
 
 def save_lora(encoder, path, base_model_path=None) -> Path:
@@ -247,13 +250,15 @@ def save_lora(encoder, path, base_model_path=None) -> Path:
         raise ValueError("This encoder has no LoRA adapters: use save_encoder(encoder, path) for a full model.")
     transformer = encoder.transformer
     if list(transformer.peft_config) != [_ADAPTER]:
-        raise ValueError(f"save_lora writes the one adapter add_lora adds; this encoder has {list(transformer.peft_config)}.")
+        raise ValueError(f"save_lora writes the one adapter add_lora adds; this encoder has "
+                         f"{list(transformer.peft_config)}.")
     config = copy.deepcopy(transformer.peft_config[_ADAPTER])
     base = base_model_path if base_model_path is not None else config.base_model_name_or_path
     if not base:
         raise ValueError("The encoder's transformer was not loaded from a folder or hub name, so the adapter has no "
                          "base to name. Save the base with save_encoder(encoder, base_path) before add_lora and pass "
-                         "base_model_path=base_path, or save the merged model: save_encoder(merge_lora(encoder), path).")
+                         "base_model_path=base_path, "
+                         "or save the merged model: save_encoder(merge_lora(encoder), path).")
     if Path(str(base)).expanduser().exists():
         base = str(Path(str(base)).expanduser().resolve())  # found from wherever the adapter is loaded
     _check_base(transformer, str(base))

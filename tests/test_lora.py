@@ -1,4 +1,5 @@
-"""LoRA adapters (sbert_teach.lora): what trains, what stays, and that both saved forms load in sentence-transformers."""
+"""LoRA adapters (sbert_teach.lora): what trains, what stays, and that both saved forms load in
+sentence-transformers."""
 
 import importlib.metadata
 import json
@@ -171,7 +172,7 @@ def test_save_lora_refuses_a_base_that_is_not_the_trained_one(tiny_encoder, tmp_
     assert str(base.resolve()) in (folder / "adapter_config.json").read_text()
 
 
-def test_bad_input_says_what_to_do(tiny_encoder):
+def test_bad_input_says_what_to_do(tiny_encoder, tmp_path):
     with pytest.raises(ValueError, match=r"No linear layer .* called \['qurey'\].*'query'"):
         lora.add_lora(tiny_encoder, target_modules=["query", "qurey"])
     with pytest.raises(ValueError, match=r"called \['LayerNorm'\]"):
@@ -186,6 +187,10 @@ def test_bad_input_says_what_to_do(tiny_encoder):
     assert lora.count_parameters(tiny_encoder).fraction == 1.0
     with pytest.raises(ValueError, match="no LoRA adapters to merge"):
         lora.merge_lora(tiny_encoder)
+    with pytest.raises(ValueError, match="use save_encoder"):
+        lora.save_lora(tiny_encoder, tmp_path / "adapter")
+    with pytest.raises(FileNotFoundError, match="adapter_config.json"):
+        lora.load_lora(tiny_encoder, tmp_path)
     lora.add_lora(tiny_encoder)
     with pytest.raises(ValueError, match="already has LoRA adapters"):
         lora.add_lora(tiny_encoder)
