@@ -288,3 +288,20 @@ def test_same_negatives_as_the_library_on_snli_with_the_reference_model(snli_pai
                 assert report.anchors == len(set(anchors)) < len(anchors)
                 assert report.short == 0 and len(ours) == 3 * len(anchors)
     assert short > 0   # the comparison covers pairs with too few negatives
+
+
+def test_a_sentence_transformer_like_model_is_encoded_as_the_library_encodes():
+    calls = []
+
+    class Recording(VectorModel):
+        def encode_document(self, texts, **kwargs):
+            calls.append(("document", list(texts), kwargs.get("normalize_embeddings")))
+            return super().encode_document(texts)
+
+        def encode_query(self, texts, **kwargs):
+            calls.append(("query", list(texts), kwargs.get("normalize_embeddings")))
+            return super().encode_document(texts)
+
+    ours, _ = mine_hard_negatives(["q"], ["p"], Recording(VECTORS), corpus=CORPUS, num_negatives=2, range_min=1)
+    assert list(ours["negative"]) == ["c20", "c30"]
+    assert calls == [("document", CORPUS + ["p"], True), ("query", ["q"], True)]
