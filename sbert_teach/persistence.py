@@ -37,6 +37,11 @@ def save_encoder(encoder: SentenceEncoder, path, model_card: str | None = None) 
     """Write ``encoder`` to ``path`` in the sentence-transformers format and return the path."""
     if isinstance(encoder, StaticEncoder):  # no transformer: a StaticEmbedding folder (sbert_teach.static)
         return save_static(encoder, path, model_card)
+    if getattr(encoder.transformer, "peft_config", None):  # unmerged LoRA adapters (sbert_teach.lora)
+        raise ValueError(
+            "This encoder carries LoRA adapters, which a plain sentence-transformers folder cannot hold with every "
+            "peft version. Call sbert_teach.lora.merge_lora(encoder) first to save a plain model, or "
+            "sbert_teach.lora.save_lora(encoder, path) to save the adapter alone.")
     from safetensors.torch import save_file
 
     import sbert_teach

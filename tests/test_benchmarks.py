@@ -18,6 +18,8 @@ SCRIPTS = {
     "scaling": ["cross_vs_bi_ratio"],
     "switches": ["train_padding_free_share_ratio", "encode_smart_batching_share_ratio"],
     "bert_base": ["bert_base_vs_plain_passes_ratio"],
+    "static_vs_transformer": ["static_vs_transformer_ratio"],
+    "lora_vs_full": ["lora_vs_full_step_time_ratio", "lora_vs_full_cpu_time_ratio"],
 }
 
 

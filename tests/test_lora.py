@@ -85,6 +85,8 @@ def test_merged_model_gives_the_same_vectors_and_loads_in_sentence_transformers(
     lora.add_lora(tiny_encoder, r=8, target_modules=["query", "value", "intermediate.dense"])
     short_training(tiny_encoder, toy_pairs)
     unmerged = tiny_encoder.encode(SENTENCES)
+    with pytest.raises(ValueError, match="merge_lora"):  # unmerged: a clear error, not peft's version message
+        save_encoder(tiny_encoder, tmp_path / "unmerged")
     lora.merge_lora(tiny_encoder)
     assert not lora.has_lora(tiny_encoder) and not lora_params(tiny_encoder)
     assert lora.count_parameters(tiny_encoder).fraction == 1.0  # an ordinary encoder again
