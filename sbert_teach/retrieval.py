@@ -252,7 +252,7 @@ def nli_retrieval_task(split: str = "test", resources_profile=None, limit: int |
                     f"(seed {seed})") if corpus_cut else "every distinct premise of the split"
     how = (f"Built from {data_words}: each query is a hypothesis that its premise entails (neutral and "
            f"contradiction pairs are not used); the corpus is {corpus_words}; a query's relevant documents are "
-           f"the premises that entail it ({several:,} queries have more than one). ")
+           f"the premises that entail it (more than one for {several:,} queries). ")
     if split != "test":
         how += (f"Train and dev divide the NLI train split by a stable hash of the premise ({dev_fraction:.0%} "
                 "of the premises to dev); texts of the test split are removed from both, so no premise or query "
