@@ -262,7 +262,9 @@ def save_static(encoder: StaticEncoder, path, model_card: str | None = None) -> 
 
     import sbert_teach
 
-    from .persistence import _write_json
+    def _write_json(file: Path, obj) -> None:  # as persistence does; importing it would close an import circle
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(json.dumps(obj, indent=2) + "\n")
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
