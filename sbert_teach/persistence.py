@@ -19,18 +19,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import torch
-
 from .encoder import SentenceEncoder
+from .st_format import finish_folder, write_json
 from .static import StaticEncoder, load_static, save_static
 
 _ACTIVATION_CLASS = {"identity": "torch.nn.modules.linear.Identity", "tanh": "torch.nn.modules.activation.Tanh"}
 _POOLING_FLAGS = {"cls": "pooling_mode_cls_token", "mean": "pooling_mode_mean_tokens", "max": "pooling_mode_max_tokens"}
-
-
-def _write_json(path: Path, obj) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj, indent=2) + "\n")
 
 
 def save_encoder(encoder: SentenceEncoder, path, model_card: str | None = None) -> Path:
@@ -44,42 +38,31 @@ def save_encoder(encoder: SentenceEncoder, path, model_card: str | None = None) 
             "sbert_teach.lora.save_lora(encoder, path) to save the adapter alone.")
     from safetensors.torch import save_file
 
-    import sbert_teach
-
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     encoder.transformer.save_pretrained(path, safe_serialization=True)
     encoder.tokenizer.save_pretrained(path)
-    _write_json(path / "sentence_bert_config.json", {"max_seq_length": encoder.max_length, "do_lower_case": False})
+    write_json(path / "sentence_bert_config.json", {"max_seq_length": encoder.max_length, "do_lower_case": False})
     modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"}]
     pooling = {"word_embedding_dimension": encoder.hidden_size, "pooling_mode_mean_sqrt_len_tokens": False}
     pooling.update({flag: mode == encoder.pooling for mode, flag in _POOLING_FLAGS.items()})
-    _write_json(path / "1_Pooling" / "config.json", pooling)
+    write_json(path / "1_Pooling" / "config.json", pooling)
     modules.append({"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"})
     if encoder.dense is not None:
         linear = encoder.dense[0]
-        _write_json(path / "2_Dense" / "config.json", {
+        write_json(path / "2_Dense" / "config.json", {
             "in_features": linear.in_features, "out_features": linear.out_features, "bias": True,
             "activation_function": _ACTIVATION_CLASS[encoder.dense_activation],
         })
         save_file({"linear.weight": linear.weight.detach().cpu().contiguous(),
                    "linear.bias": linear.bias.detach().cpu().contiguous()}, str(path / "2_Dense" / "model.safetensors"))
         modules.append({"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"})
-    if encoder.normalize:
-        idx = len(modules)
-        modules.append({"idx": idx, "name": str(idx), "path": f"{idx}_Normalize", "type": "sentence_transformers.models.Normalize"})
-    _write_json(path / "modules.json", modules)
-    _write_json(path / "config_sentence_transformers.json", {
-        "__version__": {"sbert_teach": sbert_teach.__version__, "pytorch": torch.__version__},
-        "prompts": {}, "default_prompt_name": None, "similarity_fn_name": "cosine",
-    })
-    (path / "README.md").write_text(model_card or (
+    return finish_folder(path, modules, encoder.normalize, model_card or (
         "# Sentence encoder trained with sbert_teach\n\n"
         f"Pooling: {encoder.pooling}; embedding size {encoder.embedding_dim}.\n\n"
         "```python\nfrom sentence_transformers import SentenceTransformer\n"
         "model = SentenceTransformer('path/to/this/folder')\n```\n"
     ))
-    return path
 
 
 class ModelNotFoundError(FileNotFoundError):

@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .st_format import finish_folder
 from .validation import check_sentences, warn_truncated
 
 #: What ``modules.json`` calls the module; sentence-transformers 3.x to 6.x all resolve this name.
@@ -260,12 +261,6 @@ def save_static(encoder: StaticEncoder, path, model_card: str | None = None) -> 
     """
     from safetensors.torch import save_file
 
-    import sbert_teach
-
-    def _write_json(file: Path, obj) -> None:  # as persistence does; importing it would close an import circle
-        file.parent.mkdir(parents=True, exist_ok=True)
-        file.write_text(json.dumps(obj, indent=2) + "\n")
-
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     save_file({"embedding.weight": encoder.embedding.weight.detach().cpu().contiguous()}, str(path / "model.safetensors"))
@@ -276,20 +271,12 @@ def save_static(encoder: StaticEncoder, path, model_card: str | None = None) -> 
     saved.enable_padding(pad_id=tokenizer.pad_token_id, pad_token=pad_token or "[PAD]")
     saved.save(str(path / "tokenizer.json"))
     modules = [{"idx": 0, "name": "0", "path": "", "type": ST_MODULE_TYPE}]
-    if encoder.normalize:
-        modules.append({"idx": 1, "name": "1", "path": "1_Normalize", "type": "sentence_transformers.models.Normalize"})
-    _write_json(path / "modules.json", modules)
-    _write_json(path / "config_sentence_transformers.json", {
-        "__version__": {"sbert_teach": sbert_teach.__version__, "pytorch": torch.__version__},
-        "prompts": {}, "default_prompt_name": None, "similarity_fn_name": "cosine",
-    })
-    (path / "README.md").write_text(model_card or (
+    return finish_folder(path, modules, encoder.normalize, model_card or (
         "# Static sentence encoder (sbert_teach)\n\n"
         f"A word-piece table of {encoder.embedding.num_embeddings} rows x {encoder.embedding_dim} and a mean, "
         "no transformer layers.\n\n```python\nfrom sentence_transformers import SentenceTransformer\n"
         "model = SentenceTransformer('path/to/this/folder')\n```\n"
     ))
-    return path
 
 
 def load_static(path) -> StaticEncoder:
