@@ -105,14 +105,16 @@ class TrainResult:
         return self.examples / self.seconds if self.seconds else float("nan")
 
 
-def training_step(loss_module, features, labels, optimizer, scheduler, scaler, *, amp_dtype=None,
+def training_step(loss_module, features, labels, optimizer, scheduler, scaler=None, *, amp_dtype=None,
                   max_grad_norm: float = 1.0, frozen=(), check_loss=None) -> torch.Tensor:
     """One optimisation step on one batch; returns the loss (still on the device).
 
-    ``loss_module(features, labels)`` computes the objective's loss. ``scaler``
-    is a ``torch.amp.GradScaler`` (a no-op unless fp16). ``frozen`` parameters
-    keep no gradient (the head-only phase). ``check_loss(loss)`` may stop the
-    run before the weights change (a NaN on a CPU).
+    The first five arguments are those of chapter 4's hand-written step:
+    ``loss_module(features, labels)`` computes the objective's loss. The rest
+    serve the loop: ``scaler`` is a ``torch.amp.GradScaler`` for fp16
+    (``None``: a plain backward and step); ``amp_dtype`` turns on autocast;
+    ``frozen`` parameters keep no gradient (the head-only phase);
+    ``check_loss(loss)`` may stop the run before the weights change (a NaN on a CPU).
     """
     device_type = next(loss_module.parameters()).device.type
     with torch.autocast(device_type, dtype=amp_dtype, enabled=amp_dtype is not None):
@@ -120,13 +122,19 @@ def training_step(loss_module, features, labels, optimizer, scheduler, scaler, *
     if check_loss is not None:
         check_loss(loss)
     optimizer.zero_grad(set_to_none=True)
-    scaler.scale(loss).backward()             # fp16: scaled so small gradients survive
-    scaler.unscale_(optimizer)                # back to true gradients before clipping
+    if scaler is None:
+        loss.backward()
+    else:
+        scaler.scale(loss).backward()         # fp16: scaled so small gradients survive
+        scaler.unscale_(optimizer)            # back to true gradients before clipping
     for p in frozen:
         p.grad = None                         # AdamW skips a parameter without a gradient
     torch.nn.utils.clip_grad_norm_(loss_module.parameters(), max_grad_norm)
-    scaler.step(optimizer)                    # skipped if fp16 gradients overflowed
-    scaler.update()
+    if scaler is None:
+        optimizer.step()
+    else:
+        scaler.step(optimizer)                # skipped if fp16 gradients overflowed
+        scaler.update()
     scheduler.step()
     return loss.detach()
 

@@ -64,8 +64,7 @@ def test_a_hand_written_step_and_the_package_step_give_identical_weights(tiny_en
         opt_a.step()
         sched_a.step()
         # the package
-        scaler = torch.amp.GradScaler("cuda", enabled=False)
-        package_loss = training_step(package, features, labels, opt_b, sched_b, scaler, max_grad_norm=1.0)
+        package_loss = training_step(package, features, labels, opt_b, sched_b, max_grad_norm=1.0)
         assert torch.equal(loss.detach(), package_loss)
     for (name, a), (_, b) in zip(mine.named_parameters(), package.named_parameters()):
         assert torch.equal(a, b), name
@@ -82,8 +81,7 @@ def test_training_step_drops_the_gradients_of_frozen_parameters(tiny_encoder, to
     rows = pairs_dataset(["a cat", "a dog", "the sun", "a car"], ["a kitten", "a puppy", "the moon", "a bus"],
                          [0, 1, 2, 0], num_labels=3)
     features, labels = _batch(objective, list(rows))
-    training_step(objective, features, labels, optimizer, scheduler, torch.amp.GradScaler("cuda", enabled=False),
-                  frozen=frozen)
+    training_step(objective, features, labels, optimizer, scheduler, frozen=frozen)
     after = objective.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before if k.startswith("encoder."))
     assert not torch.equal(before["classifier.weight"], after["classifier.weight"])
@@ -98,8 +96,7 @@ def test_check_loss_stops_a_step_before_it_changes_the_weights(tiny_encoder, toy
         raise FloatingPointError("stop")
 
     with pytest.raises(FloatingPointError):
-        training_step(objective, features, labels, optimizer, scheduler, torch.amp.GradScaler("cuda", enabled=False),
-                      check_loss=refuse)
+        training_step(objective, features, labels, optimizer, scheduler, check_loss=refuse)
     assert all(torch.equal(before[k], v) for k, v in objective.state_dict().items())
 
 

@@ -126,7 +126,6 @@ def regression_training_step(fn, strict: bool = False):
     from ..training import training_step
 
     objective, features, scores = _regression_setup()
-    no_scaling = torch.amp.GradScaler("cpu", enabled=False)
 
     def run_both(steps):
         mine, package = copy.deepcopy(objective), copy.deepcopy(objective)
@@ -135,7 +134,7 @@ def regression_training_step(fn, strict: bool = False):
         losses = []
         for _ in range(steps):
             loss = fn(mine, features, scores.clone(), my_opt, my_sched)
-            want = training_step(package, features, scores, pkg_opt, pkg_sched, no_scaling, max_grad_norm=1.0)
+            want = training_step(package, features, scores, pkg_opt, pkg_sched, max_grad_norm=1.0)
             losses.append((loss, want))
         return mine, package, my_sched, losses
 
@@ -170,8 +169,8 @@ def regression_training_step(fn, strict: bool = False):
             return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
 
         fn(mine, features, far.clone(), *plain_sgd(mine))
-        training_step(clipped, features, far, *plain_sgd(clipped), no_scaling, max_grad_norm=1.0)
-        training_step(unclipped, features, far, *plain_sgd(unclipped), no_scaling, max_grad_norm=float("inf"))
+        training_step(clipped, features, far, *plain_sgd(clipped), max_grad_norm=1.0)
+        training_step(unclipped, features, far, *plain_sgd(unclipped), max_grad_norm=float("inf"))
         if _largest_gap(mine, unclipped) < 1e-5 < _largest_gap(mine, clipped):
             fail("the gradients were not clipped: call torch.nn.utils.clip_grad_norm_(objective.parameters(), "
                  "max_norm=1.0) between backward and the optimizer step.")
