@@ -27,6 +27,7 @@ The checkers live one module per chapter:
 ``chapter07``     Spearman evaluation, search
 ``chapter08``     choosing a loss for a data shape
 ``chapter09``     SimCSE pairs, Dense layer
+``chapter10``     NDCG@k by hand, recall@k from a score matrix (search)
 ``chapter12``     Matryoshka: cut and re-normalise, choose a width
 ================  ============================================================
 """
