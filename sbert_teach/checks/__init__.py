@@ -29,6 +29,7 @@ The checkers live one module per chapter:
 ``chapter09``     SimCSE pairs, Dense layer
 ``chapter10``     NDCG@k by hand, recall@k from a score matrix (search)
 ``chapter12``     Matryoshka: cut and re-normalise, choose a width
+``chapter13``     static mean with a mask, model under a latency budget
 ================  ============================================================
 """
 
