@@ -19,7 +19,8 @@ Where things live (one job per module):
 ``lora``            LoRA adapters through peft: add, count, merge, save, load
 ``static``          static embeddings: a word-piece table and a mean (``StaticEncoder``)
 ``persistence``     save/load in the sentence-transformers format
-``recipes``         one-call runs used by the CLI and the chapters (cached)
+``recipes``         one-call runs used by the CLI and the chapters (cached); each recipe declared once in
+                    ``recipe_registry`` (objective, data, chapter, settings)
 ``unsupervised``    SimCSE-style training data from plain sentences
 ``cost``            timing a cross-encoder against a bi-encoder (chapter 3)
 ``book``            what every chapter calls first: scale, resources, glue

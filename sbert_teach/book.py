@@ -22,7 +22,7 @@ from .chapter_times import expected_time  # noqa: F401  (the setup line; recipes
 GLUED: dict = {}
 
 
-SOFTMAX_CHAPTERS = (4, 7)  # the chapters that train (or load) the softmax recipe
+COMPARISON_CHAPTER = 7  # loads (or trains) every recipe of the book
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,12 @@ class ChapterSettings:
 
     def describe(self) -> str:
         steps = f"{self.scale.max_steps} steps per objective" if self.scale.max_steps is not None else "one epoch"
-        softmax = self.scale.softmax_steps
-        if softmax and softmax != self.scale.max_steps and self.chapter in SOFTMAX_CHAPTERS:
-            steps += f" (softmax: {softmax})"
+        from . import recipe_registry
+
+        for recipe in map(recipe_registry.get, recipe_registry.in_the_book()):  # a recipe's own step count
+            own = recipe.steps.get(self.scale.name)
+            if own and own != self.scale.max_steps and self.chapter in (recipe.chapter, COMPARISON_CHAPTER):
+                steps += f" ({recipe.name}: {own})"
         return (f"Chapter {self.chapter}\n  resources: {self.profile.name}\n  start:     {self.profile.untuned_text}\n"
                 f"  scale:     {self.scale.name}: {steps}, batch {self.scale.batch_size}\n"
                 f"  device:    {self.device}, seed {self.seed}\n"

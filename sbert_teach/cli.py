@@ -7,7 +7,7 @@ import json
 import sys
 import time
 
-from . import resources
+from . import recipe_registry, resources
 
 EXAMPLES = """\
 examples:
@@ -39,9 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     tr = sub.add_parser("train", help="train an encoder and save it in sentence-transformers format",
                         description="Train from the untuned start (or --start) and save to --output.")
-    tr.add_argument("--objective", required=True, choices=["softmax", "regression", "triplet", "mnr"],
-                    help="softmax: NLI classes; regression: STS scores; triplet: NLI triplets; "
-                         "mnr: in-batch negatives on NLI triplets")
+    recipes = [recipe_registry.get(name) for name in recipe_registry.trainable()]
+    tr.add_argument("--objective", required=True, choices=[recipe.name for recipe in recipes],
+                    help="; ".join(f"{recipe.name}: {recipe.about}" for recipe in recipes))
     tr.add_argument("--scale", default="local", choices=list(resources.SCALES),
                     help="smoke: seconds-to-minutes for CI; local: a meaningful CPU run; paper: full data, 1 epoch")
     tr.add_argument("--seed", type=int, default=42, help="random seed (data order, initial weights)")
@@ -100,8 +100,11 @@ def _dispatch(args) -> int:
         return 0
     profile = resources.get_profile(args.resources)
     if args.command == "info":
+        recipes = {name: {"chapter": recipe.chapter, "settings": dict(recipe.profile_settings.get(profile.name, {})),
+                          "steps": dict(recipe.steps)}
+                   for name, recipe in ((n, recipe_registry.get(n)) for n in recipe_registry.trainable())}
         print(json.dumps({"profile": profile.__dict__, "scales": {k: v.__dict__ for k, v in resources.SCALES.items()},
-                          "cache": str(resources.cache_dir())}, indent=2, default=str))
+                          "recipes": recipes, "cache": str(resources.cache_dir())}, indent=2, default=str))
         return 0
     if args.command == "evaluate":
         from .data import load_sts

@@ -1,10 +1,8 @@
-"""Ready-made runs: the right data for each objective at a chosen scale (used by the CLI and chapters).
+"""Ready-made runs of the recipes in :mod:`sbert_teach.recipe_registry` (used by the CLI and chapters).
 
-:func:`training_data` answers "what does objective X train on?":
-
-* ``softmax``: NLI pairs with labels;
-* ``regression``: STSb train pairs with scores in 0..1;
-* ``triplet`` and ``mnr``: NLI triplets (premise, entailment, contradiction).
+:func:`run` trains a recipe at a scale and scores it before and after; :func:`trained` does the same
+once and keeps the model (its cache key follows the settings and the code that trains). What each
+recipe trains on, and with which settings, is declared in the registry, not here.
 """
 
 from __future__ import annotations
@@ -13,27 +11,20 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import data, resources
+from . import data, recipe_registry, resources
 from .evaluation import evaluate_sts
 from .models import get_model
-from .objectives import OBJECTIVES, make_objective
 from .precision import pick_device
 from .training import TrainConfig, TrainResult, train
-from .validation import check_choice
 
-RECIPE_OBJECTIVES = ("softmax", "regression", "triplet", "mnr")
+#: The recipes the chapters train, in the book's order (chapter 7 compares them); from the registry.
+RECIPE_OBJECTIVES = recipe_registry.in_the_book()
 
 
 def training_data(objective: str, resources_profile=None, scale=None):
-    """The training set for ``objective`` at ``scale``."""
-    check_choice(objective, RECIPE_OBJECTIVES, "objective")
+    """The training set for ``objective`` at ``scale`` (its registry entry says which)."""
     profile, scale = resources.get_profile(resources_profile), resources.get_scale(scale)
-    if objective == "regression":
-        return data.load_sts("train", profile, limit=scale.sts_train)
-    if objective == "softmax":
-        return data.load_nli("train", profile, limit=scale.nli_train)
-    # triplets: only premises with both an entailment and a contradiction yield one
-    return data.nli_triplets(data.load_nli("train", profile, limit=scale.triplet_source_pairs))
+    return recipe_registry.get(objective).training_data(profile, scale)
 
 
 @dataclass
@@ -54,26 +45,14 @@ def recipe_config(objective: str, resources_profile=None, scale=None, seed: int 
     """The :class:`TrainConfig` a recipe trains ``objective`` with (chapter 4 prints it).
 
     Batch size, steps and evaluation come from the scale, the learning rate from
-    the resources profile. Softmax also takes the profile's ``softmax_settings``
-    (offline: the head learns alone first) and the scale's ``softmax_steps``, and
-    is evaluated five times on the way so chapter 4 can plot STS against steps.
+    the resources profile, then the recipe's own settings for both (its entry in
+    :mod:`sbert_teach.recipe_registry`: softmax offline trains its head alone
+    first, takes more steps and is evaluated five times on the way).
     ``overrides`` replace any field last (e.g. ``learning_rate``).
     """
-    check_choice(objective, RECIPE_OBJECTIVES, "objective")
+    recipe = recipe_registry.get(objective)
     profile, scale = resources.get_profile(resources_profile), resources.get_scale(scale)
-    config = TrainConfig(batch_size=scale.batch_size, learning_rate=profile.learning_rate, max_steps=scale.max_steps,
-                         eval_every=scale.eval_every, seed=seed, show_progress=show_progress)
-    if objective == "softmax":
-        for key, value in profile.softmax_settings.items():
-            setattr(config, key, value)
-        config.max_steps = scale.softmax_steps or scale.max_steps
-        if config.eval_every is None and config.max_steps:
-            config.eval_every = max(1, config.max_steps // 5)
-    for key, value in overrides.items():
-        if not hasattr(config, key):
-            raise TypeError(f"Unknown training setting {key!r}; see TrainConfig for the names.")
-        setattr(config, key, value)
-    return config
+    return recipe.config(profile, scale, seed=seed, show_progress=show_progress, **overrides)
 
 
 def run(objective: str, scale=None, seed: int = 42, output_dir=None, resources_profile=None,
@@ -83,33 +62,36 @@ def run(objective: str, scale=None, seed: int = 42, output_dir=None, resources_p
 
     ``overrides`` replace :class:`TrainConfig` fields (e.g. ``learning_rate``).
     """
+    recipe = recipe_registry.get(objective)
     profile, scale = resources.get_profile(resources_profile), resources.get_scale(scale)
     encoder = get_model(start, profile, seed=seed).to(pick_device(overrides.get("device")))  # "before" on the GPU too
     train_set = training_data(objective, profile, scale)
     eval_set = data.load_sts(eval_split, profile, limit=scale.eval_pairs)
     before = evaluate_sts(encoder, eval_set)
     config = recipe_config(objective, profile, scale, seed=seed, show_progress=show_progress, **overrides)
-    objective_module = make_objective(objective, encoder)
+    objective_module = recipe.make_objective(encoder)
     history = train(objective_module, train_set, config, evaluate=lambda enc: evaluate_sts(enc, eval_set),
                     output_dir=output_dir, resume=resume)
     return RunResult(objective, before, history.evaluations[-1], history, objective_module)
 
 
-#: The package's modules whose code decides what a recipe's training produces, besides the objective's own
-#: module: the loop and its pieces, the encoder, the start, the data loaders, the scoring and the recipes.
+#: The package's modules whose code decides what a recipe's training produces, besides the recipe's
+#: objective and data loader: the loop and its pieces, the encoder, the start, the data readers, the
+#: scoring, and the recipes with their registry.
 TRAINING_CODE = ("training", "optimization", "precision", "loss_log", "speed", "reporting", "validation",
                  "distributed", "checkpoint", "interruption", "encoder", "pooling", "models", "persistence",
-                 "data", "evaluation", "resources", "recipes", "objectives.base")
+                 "data", "evaluation", "resources", "recipes", "recipe_registry", "objectives.base")
 
 
 def training_code_files(objective: str) -> list[Path]:
-    """The source files of the code that trains ``objective``'s recipe (what :func:`code_fingerprint` hashes)."""
+    """The source files of the code that trains ``objective``'s recipe (what :func:`code_fingerprint` hashes):
+    :data:`TRAINING_CODE`, and the modules of the recipe's objective and data loader."""
     import importlib
     import inspect
 
-    check_choice(objective, RECIPE_OBJECTIVES, "objective")
+    recipe = recipe_registry.get(objective)
     modules = [importlib.import_module(f"{__package__}.{name}") for name in TRAINING_CODE]
-    modules.append(inspect.getmodule(OBJECTIVES[objective]))
+    modules += [inspect.getmodule(part) for part in (recipe.objective, recipe.data) if part is not None]
     return sorted({Path(inspect.getsourcefile(module)).resolve() for module in modules})
 
 
@@ -166,7 +148,7 @@ def trained(objective: str, scale=None, seed: int = 42, resources_profile=None, 
     if done.exists() and not refresh:
         saved = json.loads(done.read_text())
         encoder = load_encoder(folder / "encoder")
-        module = make_objective(objective, encoder)
+        module = recipe_registry.get(objective).make_objective(encoder)
         head = torch.load(folder / "head.pt", map_location="cpu", weights_only=True)
         module.load_state_dict({**{f"encoder.{k}": v for k, v in encoder.state_dict().items()}, **head})
         history = TrainResult(**saved["train"])
@@ -195,10 +177,6 @@ def trained(objective: str, scale=None, seed: int = 42, resources_profile=None, 
     return result
 
 
-#: the chapter that trains each recipe first (chapter 7 reuses them)
-TRAINED_IN_CHAPTER = {"softmax": 4, "regression": 5, "triplet": 6, "mnr": 6}
-
-
 def training_plan(scale=None, seed: int = 42, resources_profile=None, device: str = "cpu") -> str:
     """Which recipe models are saved at these settings and which must be trained, with how long that took.
 
@@ -209,8 +187,8 @@ def training_plan(scale=None, seed: int = 42, resources_profile=None, device: st
     profile, scale = resources.get_profile(resources_profile), resources.get_scale(scale)
     saved = trained_models(scale, seed, profile)
     lines = []
-    for objective in RECIPE_OBJECTIVES:
-        chapter = TRAINED_IN_CHAPTER[objective]
+    for objective in recipe_registry.in_the_book():
+        chapter = recipe_registry.get(objective).chapter  # the chapter that trains it first
         if objective in saved:
             seconds = json.loads((saved[objective] / "result.json").read_text())["train"]["seconds"]
             lines.append(f"{objective}: saved by chapter {chapter} (its training took {seconds:.0f} s); loading it")
@@ -221,10 +199,10 @@ def training_plan(scale=None, seed: int = 42, resources_profile=None, device: st
 
 
 def trained_models(scale=None, seed: int = 42, resources_profile=None) -> dict:
-    """The models of :data:`RECIPE_OBJECTIVES` saved by :func:`trained` at these settings (missing ones skipped)."""
+    """The models of the book's recipes saved by :func:`trained` at these settings (missing ones skipped)."""
     profile, scale = resources.get_profile(resources_profile), resources.get_scale(scale)
     found = {}
-    for objective in RECIPE_OBJECTIVES:
+    for objective in recipe_registry.in_the_book():
         folder = resources.cache_dir() / "trained" / _cache_key(objective, profile, scale, seed, "untuned", {})
         if (folder / "result.json").exists():
             found[objective] = folder

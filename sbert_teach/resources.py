@@ -34,7 +34,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .validation import check_choice
@@ -68,8 +68,6 @@ class Profile:
     learning_rate: float
     max_length: int = 128
     pooling: str = "mean"
-    # TrainConfig fields the softmax recipe changes for this start (empty: the paper's settings)
-    softmax_settings: dict = field(default_factory=dict)
     # what the two models are, in words for readers (the chapters print these, not the identifiers)
     untuned_text: str = ""
     reference_text: str = ""
@@ -94,13 +92,7 @@ PACKAGED = Profile(
     sts="packaged:stsb",
     # Random transformer layers need a larger step than a pretrained BERT's 2e-5
     # to move at all in a few hundred steps.
-    learning_rate=2e-4,
-    # Softmax from this start: with a random classifier from step 1, NLI training first lowers STSb
-    # dev Spearman (encoder 1e-4, head 2e-3: 0.609 -> 0.556 at step 100, back above the start at
-    # step 600). Training the head alone for the first 100 steps keeps it at 0.583 or above; both
-    # end at 0.62 after 1,000 steps (scripts/softmax_start.py, record in sbert_teach/records;
-    # chapter 4 shows the curves).
-    softmax_settings={"learning_rate": 1e-4, "head_learning_rate": 2e-3, "head_only_steps": 100},
+    learning_rate=2e-4,  # a recipe may set its own for this profile (sbert_teach.recipe_registry)
     untuned_text=("all-MiniLM-L6-v2's word-piece table under randomly initialised transformer layers "
                   "(no untrained BERT ships offline)"),
     reference_text="all-MiniLM-L6-v2, a finished SBERT trained on about a billion sentence pairs",
@@ -111,7 +103,11 @@ PROFILES = {"hub": HUB, "packaged": PACKAGED}
 
 @dataclass(frozen=True)
 class Scale:
-    """How much data and how many steps. ``None`` means "all of it"."""
+    """How much data and how many steps. ``None`` means "all of it".
+
+    A recipe may take its own number of steps at a scale (``Recipe.steps`` in
+    :mod:`sbert_teach.recipe_registry`: softmax takes more).
+    """
 
     name: str
     nli_train: int | None
@@ -120,18 +116,16 @@ class Scale:
     max_steps: int | None  # None: one epoch, as in the paper
     batch_size: int = 16
     eval_every: int | None = None
-    # softmax needs more steps than the others: its classifier must learn before it can teach the encoder
-    softmax_steps: int | None = None  # None: max_steps
     triplet_source_pairs: int | None = None  # NLI pairs read to derive triplets (about 1 triplet per 3.7 pairs)
 
 
 SCALES = {
-    "smoke": Scale("smoke", nli_train=8_000, sts_train=2_000, eval_pairs=300, max_steps=120, softmax_steps=500,
+    "smoke": Scale("smoke", nli_train=8_000, sts_train=2_000, eval_pairs=300, max_steps=120,
                    triplet_source_pairs=16_000),
     # triplets from the first 100k NLI pairs: all of the packaged SNLI, and on the hub no need to read 942k pairs
     # for 250 steps (about 27k triplets; 4,000 are used)
     "local": Scale("local", nli_train=40_000, sts_train=None, eval_pairs=None, max_steps=250, eval_every=None,
-                   softmax_steps=500, triplet_source_pairs=100_000),
+                   triplet_source_pairs=100_000),
     # Colab's default on a GPU: bert-base on the hub data, about 10 min a chapter on a T4, sized for softmax
     # on NLI to lift STS well above averaged BERT (the paper's headline) in 16,000 pairs, a sixtieth of the
     # paper's epoch. Not yet seen with the real bert-base, which our machines cannot download; the local hub
@@ -141,7 +135,7 @@ SCALES = {
     # scaled by peak FLOP/s (T4 fp16 65 TFLOP/s, H100 bf16 989) that is 1.7 steps/s on a T4, so 1,000
     # softmax steps take about 10 min and 500 steps of the other objectives 5 min. Not yet measured on a T4.
     "colab": Scale("colab", nli_train=16_000, sts_train=None, eval_pairs=None, max_steps=500, eval_every=None,
-                   softmax_steps=1_000, triplet_source_pairs=100_000),
+                   triplet_source_pairs=100_000),
     "paper": Scale("paper", nli_train=None, sts_train=None, eval_pairs=None, max_steps=None, eval_every=2000),
 }
 

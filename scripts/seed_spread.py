@@ -39,7 +39,7 @@ def one_run(objective: str, seed: int, mode: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--objectives", default="softmax,regression,triplet,mnr")
+    parser.add_argument("--objectives", default=",".join(recipes.RECIPE_OBJECTIVES))
     parser.add_argument("--seeds", default="42,1,2,3")
     parser.add_argument("--modes", default="off,auto", help="mixed_precision values: off, auto (bf16), fp16")
     parser.add_argument("--output", type=Path, default=RECORD)

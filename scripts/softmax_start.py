@@ -5,8 +5,9 @@ Spearman (all 1,500 pairs) every ``--eval-every`` steps:
 
 * ``together``: head and encoder learn from step 1, as in the paper, at the recipe's learning rates
   (encoder 1e-4, head 2e-3);
-* ``head_first``: the packaged recipe's ``softmax_settings``: the head alone for 100 steps, then
-  everything, at the same two learning rates, with the encoder's own warm-up.
+* ``head_first``: the packaged softmax recipe's own settings (``sbert_teach.recipe_registry``): the
+  head alone for 100 steps, then everything, at the same two learning rates, with the encoder's own
+  warm-up.
 
 The two runs differ in one thing only, the head-only phase: same start, data, order, steps and
 learning rates. Chapter 4 plots the record (``sbert_teach/records/softmax_start.json``, read
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import torch
 
-from sbert_teach import data, resources
+from sbert_teach import data, recipe_registry, resources
 from sbert_teach.evaluation import evaluate_sts
 from sbert_teach.models import get_model
 from sbert_teach.objectives import make_objective
@@ -60,10 +61,11 @@ def main() -> None:
     profile = resources.get_profile("packaged")
     nli = data.load_nli("train", profile, limit=None)
     dev = data.load_sts("dev", profile)
-    together = {k: v for k, v in profile.softmax_settings.items() if k != "head_only_steps"}
+    recipe_settings = recipe_registry.get("softmax").profile_settings[profile.name]
+    together = {k: v for k, v in recipe_settings.items() if k != "head_only_steps"}
     runs = {
         "together": curve(together, args.steps, args.eval_every, nli, dev, args.seed, args.device),
-        "head_first": curve(dict(profile.softmax_settings), args.steps, args.eval_every, nli, dev, args.seed,
+        "head_first": curve(dict(recipe_settings), args.steps, args.eval_every, nli, dev, args.seed,
                             args.device),
     }
     for name, run in runs.items():

@@ -1,7 +1,7 @@
 """The chapter 8 checkers: accept the right answers, hint without revealing, report unwritten answers."""
 
 from sbert_teach import NLI_LABELS, checks
-from sbert_teach.checks.chapter08 import LOSS_CHOICE_DATASETS, _FITS, _SHAPE
+from sbert_teach.checks.chapter08 import LOSS_CHOICE_DATASETS, _SHAPE, fitting
 from checks_helpers import hints as _hints
 
 RIGHT = {
@@ -32,7 +32,7 @@ def test_every_dataset_has_an_answer_that_is_an_objective():
     from sbert_teach import OBJECTIVES
 
     for key in LOSS_CHOICE_DATASETS:
-        assert _FITS[_SHAPE[key]] <= set(OBJECTIVES)
+        assert fitting(_SHAPE[key]) and fitting(_SHAPE[key]) <= set(OBJECTIVES)
 
 
 def test_choose_loss_hints_per_wrong_entry_without_the_answer():
@@ -47,16 +47,16 @@ def test_choose_loss_hints_per_wrong_entry_without_the_answer():
 
 
 def test_choose_loss_never_names_a_fitting_objective_in_a_hint():
-    from sbert_teach import OBJECTIVES
+    from sbert_teach import recipe_registry
 
     for key in LOSS_CHOICE_DATASETS:
-        for chosen in OBJECTIVES:
-            if chosen in _FITS[_SHAPE[key]]:
+        for chosen in recipe_registry.RECIPES:
+            if chosen in fitting(_SHAPE[key]):
                 continue
             result = checks.choose_loss({**RIGHT, key: chosen})
             hint = dict(result.failed_cases)[key]
-            for fitting in _FITS[_SHAPE[key]]:
-                assert f"`{fitting}`" not in hint and f"'{fitting}'" not in hint, (key, chosen, hint)
+            for fits in fitting(_SHAPE[key]):
+                assert f"`{fits}`" not in hint and f"'{fits}'" not in hint, (key, chosen, hint)
 
 
 def test_choose_loss_unknown_names_and_missing_keys():

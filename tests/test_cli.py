@@ -1,6 +1,8 @@
 import subprocess
 import sys
 
+from sbert_teach import recipe_registry
+
 
 def cli(*args, timeout=300):
     return subprocess.run([sys.executable, "-m", "sbert_teach", *args], capture_output=True, text=True, timeout=timeout)
@@ -12,7 +14,7 @@ def test_help_lists_the_commands_and_an_example():
     for word in ("fetch-resources", "train", "evaluate", "examples:", "SBERT_TEACH_RESOURCES"):
         assert word in out.stdout
     train_help = cli("train", "--help").stdout
-    assert all(o in train_help for o in ("softmax", "regression", "triplet", "mnr", "smoke", "paper", "--output"))
+    assert all(o in train_help for o in (*recipe_registry.trainable(), "smoke", "paper", "--output"))
 
 
 def test_evaluate_prints_the_contract_line():

@@ -14,6 +14,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import local_hub  # noqa: E402
 
+from sbert_teach import recipe_registry  # noqa: E402
+
 pytestmark = pytest.mark.slow
 
 
@@ -31,7 +33,7 @@ def _cli(env, *args):
                           timeout=600)
 
 
-@pytest.mark.parametrize("objective", ["softmax", "regression", "triplet", "mnr"])
+@pytest.mark.parametrize("objective", recipe_registry.trainable())
 def test_cli_trains_each_objective_under_the_hub_profile(hub, tmp_path, objective):
     root, env = hub
     out = _cli(env, "train", "--objective", objective, "--scale", "smoke", "--steps", "3", "--output", str(tmp_path))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sbert_teach import objectives, recipes, resources
+from sbert_teach import objectives, recipe_registry, recipes, resources
 from sbert_teach.models import build_untuned_encoder
 
 SOFTMAX_SOURCE = Path(objectives.softmax.__file__)
@@ -19,7 +19,7 @@ SOFTMAX_SOURCE = Path(objectives.softmax.__file__)
 @pytest.fixture
 def tiny_scale():
     return dataclasses.replace(resources.get_scale("smoke"), name="tiny", nli_train=64, sts_train=64,
-                               softmax_steps=None, triplet_source_pairs=256, eval_pairs=40, max_steps=2, batch_size=8)
+                               triplet_source_pairs=256, eval_pairs=40, max_steps=2, batch_size=8)
 
 
 @pytest.fixture
@@ -46,14 +46,15 @@ def _use_objective_from(path: Path, monkeypatch):
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "copied_softmax", module)
     spec.loader.exec_module(module)
-    monkeypatch.setitem(objectives.OBJECTIVES, "softmax", module.SoftmaxObjective)
+    softmax = dataclasses.replace(recipe_registry.get("softmax"), objective=module.SoftmaxObjective)
+    monkeypatch.setitem(recipe_registry.RECIPES, "softmax", softmax)
     return module
 
 
 def test_the_hashed_code_is_the_code_that_trains():
     names = {path.name for path in recipes.training_code_files("softmax")}
     assert {"softmax.py", "base.py", "training.py", "optimization.py", "encoder.py", "pooling.py", "data.py",
-            "recipes.py"} <= names
+            "recipes.py", "recipe_registry.py"} <= names
     assert "regression.py" in {path.name for path in recipes.training_code_files("regression")}
     assert "softmax.py" not in {path.name for path in recipes.training_code_files("regression")}
 

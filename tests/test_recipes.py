@@ -5,12 +5,12 @@ import dataclasses
 import pytest
 import torch
 
-from sbert_teach import recipes, resources
+from sbert_teach import recipe_registry, recipes, resources
 
 
 @pytest.fixture
 def tiny_scale():
-    return dataclasses.replace(resources.get_scale("smoke"), name="tiny", nli_train=64, sts_train=64, softmax_steps=None, triplet_source_pairs=256,
+    return dataclasses.replace(resources.get_scale("smoke"), name="tiny", nli_train=64, sts_train=64, triplet_source_pairs=256,
                                eval_pairs=40, max_steps=2, batch_size=8)
 
 
@@ -38,10 +38,11 @@ def test_different_settings_never_share_a_cache_entry(tiny_scale):
 
 def test_softmax_recipe_trains_the_head_first_offline_and_follows_the_paper_on_the_hub():
     packaged, hub = resources.get_profile("packaged"), resources.get_profile("hub")
+    softmax = recipe_registry.get("softmax")
     offline = recipes.recipe_config("softmax", packaged, "smoke")
-    assert offline.head_only_steps == packaged.softmax_settings["head_only_steps"] > 0
+    assert offline.head_only_steps == softmax.profile_settings["packaged"]["head_only_steps"] > 0
     assert offline.head_learning_rate > offline.learning_rate
-    assert offline.max_steps == resources.get_scale("smoke").softmax_steps > resources.get_scale("smoke").max_steps
+    assert offline.max_steps == softmax.steps["smoke"] > resources.get_scale("smoke").max_steps
     assert offline.eval_every  # chapter 4 plots STS against steps
     paper = recipes.recipe_config("softmax", hub, "paper")
     assert (paper.head_only_steps, paper.head_learning_rate, paper.learning_rate, paper.max_steps) == (0, None, 2e-5, None)

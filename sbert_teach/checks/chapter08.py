@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from .. import recipe_registry
 from ..data import NLI_LABELS
-from ..objectives import OBJECTIVES
 from .core import expect, fail, given, run_checks
 
 __all__ = ["choose_loss", "nli_to_positive_pairs"]
@@ -21,7 +21,8 @@ LOSS_CHOICE_DATASETS = {
     "headline_lead": "News headlines, each paired with the first sentence of its own article.",
 }
 
-# The data shape of each dataset, and the objectives that fit it *as it is*.
+# The data shape of each dataset (sbert_teach.recipe_registry.DATA_SHAPES); the registry says which
+# objectives fit each shape *as it is*, and what each needs.
 _SHAPE = {
     "duplicate_questions": "positive_pairs",
     "nli_pairs": "pair_class",
@@ -30,22 +31,15 @@ _SHAPE = {
     "search_clicks": "triplets",
     "headline_lead": "positive_pairs",
 }
-_FITS = {
-    "positive_pairs": {"mnr"},
-    "pair_class": {"softmax"},
-    "pair_score": {"regression"},
-    "sentence_class": {"batch_hard"},
-    "triplets": {"triplet", "mnr"},
-}
 
-# Why a chosen objective does not fit a shape: says what the choice needs, never what fits instead.
-_NEEDS = {
-    "softmax": "a class label for every pair",
-    "regression": "a graded similarity score for every pair",
-    "triplet": "an explicit negative for every anchor",
-    "mnr": "pairs that are all positives (a hard negative per pair is optional)",
-    "batch_hard": "single sentences with a class label each, not pairs",
-}
+
+def fitting(shape: str) -> set[str]:
+    """The objectives of the registry that train on data of ``shape`` as it is."""
+    return {name for name, recipe in recipe_registry.RECIPES.items() if shape in recipe.fits}
+
+
+# Why a chosen objective does not fit a shape, where more can be said than what it needs (the registry's
+# ``needs``): says what the choice needs, never what fits instead.
 _WHY_NOT = {
     ("softmax", "pair_score"): "a 0-5 rating is graded, not a class: cutting it into classes throws away its order.",
     ("regression", "pair_class"): "entailment, neutral and contradiction are classes, not points on one similarity "
@@ -61,20 +55,21 @@ def _hint(chosen: str, shape: str) -> str:
     specific = _WHY_NOT.get((chosen, shape))
     if specific:
         return f"`{chosen}` does not fit: {specific}"
-    if shape == "sentence_class" and chosen != "batch_hard":
+    if shape == "sentence_class":  # only called for a choice that does not fit
         return f"`{chosen}` needs pairs or triplets of sentences; this data has single sentences."
-    return f"`{chosen}` needs {_NEEDS[chosen]}; read the description again: does this data give that?"
+    needs = recipe_registry.get(chosen).needs
+    return f"`{chosen}` needs {needs}; read the description again: does this data give that?"
 
 
 def choose_loss(answer, strict: bool = False):
     """Exercise 8.1: ``answer`` is ``{dataset_key: objective_name}`` for every key of
-    :data:`LOSS_CHOICE_DATASETS`; objective names are those of ``sbert_teach.OBJECTIVES``.
+    :data:`LOSS_CHOICE_DATASETS`; objective names are those of :mod:`sbert_teach.recipe_registry`.
 
     A function returning that dict is accepted too.
     """
     if answer is NotImplemented or answer is Ellipsis:  # the student copy's stub
         return run_checks("choosing a loss", [("answer written", lambda: given(answer))], strict)
-    names = ", ".join(sorted(OBJECTIVES))
+    names = ", ".join(sorted(recipe_registry.RECIPES))
     state = {}
 
     def get_answer():
@@ -100,9 +95,9 @@ def choose_loss(answer, strict: bool = False):
             expect(key in value and value[key] is not None and value[key] is not Ellipsis,
                    f"no answer for {key!r} yet.")
             chosen = value[key]
-            expect(isinstance(chosen, str) and chosen in OBJECTIVES,
+            expect(isinstance(chosen, str) and chosen in recipe_registry.RECIPES,
                    f"{chosen!r} is not one of the package's objectives ({names}).")
-            if chosen not in _FITS[_SHAPE[key]]:
+            if chosen not in fitting(_SHAPE[key]):
                 fail(_hint(chosen, _SHAPE[key]))
         return test
 

@@ -1,0 +1,161 @@
+"""Every recipe, declared once: its objective, its data, the chapter that trains it, and its settings.
+
+A *recipe* is what :func:`sbert_teach.recipes.run` and :func:`~sbert_teach.recipes.trained` train and
+``python -m sbert_teach train --objective NAME`` offers: an objective, the data it learns from at a
+scale, and the :class:`~sbert_teach.training.TrainConfig` fields it sets for each resources profile
+and each scale. Everything else reads this module: the command line's choices, chapter 7's table,
+chapter 8's checker (which data each loss fits), the tests' lists and the trained-model cache.
+The entries are at the end of this module; ``batch_hard`` has no data here (chapter 8 names it only).
+
+Adding a loss: its objective module in ``sbert_teach/objectives/``, one :func:`register` call
+below, and its tests (``CONTRIBUTING.md``, "Adding a loss").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Mapping
+
+from . import data
+from .objectives.batch_hard import BatchHardTripletObjective
+from .objectives.mnr import MultipleNegativesRankingObjective
+from .objectives.regression import RegressionObjective
+from .objectives.softmax import SoftmaxObjective
+from .objectives.triplet import TripletObjective
+from .training import TrainConfig
+from .validation import check_choice
+
+#: The shapes of training data chapter 8 sorts datasets into, in words.
+DATA_SHAPES = {
+    "positive_pairs": "pairs that mean the same, no label",
+    "pair_class": "pairs with a class label",
+    "pair_score": "pairs with a graded similarity score",
+    "sentence_class": "single sentences with a class label",
+    "triplets": "(anchor, positive, negative) triplets",
+}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One loss and, if the book trains it, how: the single place its settings live."""
+
+    name: str
+    objective: type  # an Objective subclass, built around the encoder
+    fits: tuple[str, ...]  # the DATA_SHAPES it trains on as they are (chapter 8)
+    needs: str  # what it needs from the data, in words (chapter 8's hints)
+    about: str = ""  # what it trains on, in a few words (the command line's help)
+    # fn(profile, scale) -> dataset; None: a loss the book describes but trains at no scale
+    data: Callable | None = None
+    chapter: int | None = None  # the chapter that trains it first (chapter 7 reuses the model)
+    profile_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # TrainConfig fields per profile
+    steps: Mapping[str, int] = field(default_factory=dict)  # max_steps per scale name; else the scale's max_steps
+    evaluations: int | None = None  # evaluate this many times on the way when the scale sets no eval_every
+    options: Mapping[str, Any] = field(default_factory=dict)  # keyword arguments of the objective
+
+    def __post_init__(self):
+        for shape in self.fits:
+            check_choice(shape, DATA_SHAPES, "data shape")
+        known = {f.name for f in fields(TrainConfig)}
+        for profile, settings in self.profile_settings.items():
+            unknown = sorted(set(settings) - known)
+            if unknown:
+                raise TypeError(f"Recipe {self.name!r}, profile {profile!r}: unknown training setting(s) {unknown}; "
+                                "see TrainConfig for the names.")
+
+    @property
+    def trainable(self) -> bool:
+        return self.data is not None
+
+    def make_objective(self, encoder):
+        return self.objective(encoder, **self.options)
+
+    def training_data(self, profile, scale):
+        """The training set at ``scale`` under ``profile`` (both objects, see :mod:`sbert_teach.resources`)."""
+        if self.data is None:
+            raise ValueError(f"{self.name!r} has no training data in the book; train it with sbert_teach.train "
+                             "on your own dataset.")
+        return self.data(profile, scale)
+
+    def config(self, profile, scale, seed: int = 42, show_progress: bool = True, **overrides):
+        """The :class:`~sbert_teach.training.TrainConfig`: the scale's sizes, the profile's learning
+        rate, this recipe's own settings for both, then ``overrides`` (any field) last."""
+        settings = {"batch_size": scale.batch_size, "learning_rate": profile.learning_rate,
+                    "max_steps": self.steps.get(scale.name, scale.max_steps), "eval_every": scale.eval_every,
+                    "seed": seed, "show_progress": show_progress, **self.profile_settings.get(profile.name, {})}
+        config = TrainConfig(**settings)
+        if self.evaluations and config.eval_every is None and config.max_steps:
+            config.eval_every = max(1, config.max_steps // self.evaluations)
+        for key, value in overrides.items():
+            if not hasattr(config, key):
+                raise TypeError(f"Unknown training setting {key!r}; see TrainConfig for the names.")
+            setattr(config, key, value)
+        return config
+
+
+RECIPES: dict[str, Recipe] = {}
+
+
+def register(recipe: Recipe) -> Recipe:
+    """Add ``recipe``; its name must be new."""
+    if recipe.name in RECIPES:
+        raise ValueError(f"A recipe named {recipe.name!r} is already registered; choose another name.")
+    RECIPES[recipe.name] = recipe
+    return recipe
+
+
+def get(name: str) -> Recipe:
+    check_choice(name, RECIPES, "objective")
+    return RECIPES[name]
+
+
+def trainable() -> list[str]:
+    """The recipes that can be trained by name (the command line's ``--objective`` choices)."""
+    return [name for name, recipe in RECIPES.items() if recipe.trainable]
+
+
+def in_the_book() -> tuple[str, ...]:
+    """The recipes the chapters train, in the order the book meets them (chapter 7 compares these)."""
+    return tuple(name for name, recipe in sorted(RECIPES.items(), key=lambda item: item[1].chapter or 0)
+                 if recipe.trainable and recipe.chapter is not None)
+
+
+# -- the data each recipe trains on, at a scale ------------------------------------------
+
+def nli_pairs(profile, scale):
+    return data.load_nli("train", profile, limit=scale.nli_train)
+
+
+def sts_train_pairs(profile, scale):
+    return data.load_sts("train", profile, limit=scale.sts_train)
+
+
+def nli_triplets(profile, scale):
+    # only premises with both an entailment and a contradiction yield one
+    return data.nli_triplets(data.load_nli("train", profile, limit=scale.triplet_source_pairs))
+
+
+# -- the recipes -------------------------------------------------------------------------
+
+register(Recipe(
+    "softmax", SoftmaxObjective, fits=("pair_class",), needs="a class label for every pair",
+    about="NLI classes", data=nli_pairs, chapter=4,
+    # Softmax from the packaged start: with a random classifier from step 1, NLI training first lowers STSb
+    # dev Spearman (encoder 1e-4, head 2e-3: 0.609 -> 0.556 at step 100, back above the start at
+    # step 600). Training the head alone for the first 100 steps keeps it at 0.583 or above; both
+    # end at 0.62 after 1,000 steps (scripts/softmax_start.py, record in sbert_teach/records;
+    # chapter 4 shows the curves). On the hub: the paper's settings.
+    profile_settings={"packaged": {"learning_rate": 1e-4, "head_learning_rate": 2e-3, "head_only_steps": 100}},
+    # more steps than the others: its classifier must learn before it can teach the encoder
+    steps={"smoke": 500, "local": 500, "colab": 1_000},
+    evaluations=5,  # chapter 4 plots STS against steps
+))
+register(Recipe("regression", RegressionObjective, fits=("pair_score",),
+                needs="a graded similarity score for every pair", about="STS scores", data=sts_train_pairs,
+                chapter=5))
+register(Recipe("triplet", TripletObjective, fits=("triplets",), needs="an explicit negative for every anchor",
+                about="NLI triplets", data=nli_triplets, chapter=6))
+register(Recipe("mnr", MultipleNegativesRankingObjective, fits=("positive_pairs", "triplets"),
+                needs="pairs that are all positives (a hard negative per pair is optional)",
+                about="in-batch negatives on NLI triplets", data=nli_triplets, chapter=6))
+register(Recipe("batch_hard", BatchHardTripletObjective, fits=("sentence_class",),
+                needs="single sentences with a class label each, not pairs"))
