@@ -18,6 +18,9 @@ from typing import Any, Callable, Mapping
 
 from . import data
 from .objectives.batch_hard import BatchHardTripletObjective
+from .objectives.cached_mnr import CachedMultipleNegativesRankingObjective
+from .objectives.distillation import DistillationMSEObjective
+from .objectives.matryoshka import make_matryoshka_objective
 from .objectives.mnr import MultipleNegativesRankingObjective
 from .objectives.regression import RegressionObjective
 from .objectives.softmax import SoftmaxObjective
@@ -32,6 +35,7 @@ DATA_SHAPES = {
     "pair_score": "pairs with a graded similarity score",
     "sentence_class": "single sentences with a class label",
     "triplets": "(anchor, positive, negative) triplets",
+    "teacher_vectors": "single sentences with a teacher model's vector each",
 }
 
 
@@ -159,3 +163,10 @@ register(Recipe("mnr", MultipleNegativesRankingObjective, fits=("positive_pairs"
                 about="in-batch negatives on NLI triplets", data=nli_triplets, chapter=6))
 register(Recipe("batch_hard", BatchHardTripletObjective, fits=("sentence_class",),
                 needs="single sentences with a class label each, not pairs"))
+# Part III's losses: no data by name yet (chapters 11-13 train them on data they build themselves)
+register(Recipe("cached_mnr", CachedMultipleNegativesRankingObjective, fits=("positive_pairs", "triplets"),
+                needs="pairs that are all positives (a hard negative per pair is optional), as MNR"))
+register(Recipe("matryoshka", make_matryoshka_objective, fits=("positive_pairs", "triplets"),
+                needs="what its inner objective needs (MNR by default: pairs that are all positives)"))
+register(Recipe("distill_mse", DistillationMSEObjective, fits=("teacher_vectors",),
+                needs="a teacher model's vector for every sentence"))

@@ -78,7 +78,15 @@ def test_the_command_line_and_chapter_8_read_the_registry():
 
     objective = next(a for a in _train_parser()._actions if a.dest == "objective")
     assert list(objective.choices) == recipe_registry.trainable() == list(recipes.RECIPE_OBJECTIVES)
-    assert fitting("triplets") == {"triplet", "mnr"} and fitting("sentence_class") == {"batch_hard"}
+    assert fitting("triplets") == {"triplet", "mnr", "cached_mnr", "matryoshka"}
+    assert fitting("sentence_class") == {"batch_hard"} and fitting("teacher_vectors") == {"distill_mse"}
+
+
+def test_every_objective_has_a_registry_entry():
+    """A loss added to the objectives but not to the registry would be refused by chapter 8's checker."""
+    from sbert_teach.objectives import OBJECTIVES
+
+    assert set(OBJECTIVES) == set(recipe_registry.RECIPES)
 
 
 def test_a_recipe_is_checked_when_it_is_declared():
