@@ -23,6 +23,7 @@ GLUED: dict = {}
 
 
 COMPARISON_CHAPTER = 7  # loads (or trains) every recipe of the book
+TODAYS_PRACTICE = 10  # Part III's first chapter: from here on the start is the finished reference model
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,12 @@ class ChapterSettings:
             own = recipe.steps.get(self.scale.name)
             if own and own != self.scale.max_steps and self.chapter in (recipe.chapter, COMPARISON_CHAPTER):
                 steps += f" ({recipe.name}: {own})"
-        return (f"Chapter {self.chapter}\n  resources: {self.profile.name}\n  start:     {self.profile.untuned_text}\n"
-                f"  scale:     {self.scale.name}: {steps}, batch {self.scale.batch_size}\n"
+        start, sizes = self.profile.untuned_text, f"{steps}, batch {self.scale.batch_size}"
+        if self.chapter >= TODAYS_PRACTICE:  # fine-tuning a finished model; the untuned one is still at hand
+            start = f"{self.profile.reference_text}\n  untuned:   {self.profile.untuned_text}"
+            sizes = "the chapter chooses its own sizes for it"
+        return (f"Chapter {self.chapter}\n  resources: {self.profile.name}\n  start:     {start}\n"
+                f"  scale:     {self.scale.name}: {sizes}\n"
                 f"  device:    {self.device}, seed {self.seed}\n"
                 f"  time:      {expected_time(self.chapter, self.scale.name, self.device, self.profile.name)}")
 

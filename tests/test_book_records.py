@@ -112,3 +112,15 @@ def test_setup_line_says_how_long_the_chapter_takes():
     assert book.expected_time(4, "local", "cpu", "hub").startswith("not measured yet with the hub resources")
     settings = book.ChapterSettings(4, resources.get_profile("packaged"), resources.get_scale("local"), "cpu", 42, False)
     assert "time:      about" in settings.describe()
+
+
+@pytest.mark.parametrize("profile", ["packaged", "hub"])
+def test_todays_practice_chapters_name_the_finished_reference_as_their_start(profile):
+    """Part III fine-tunes the reference; its setup line must not call the untuned model the start."""
+    profile = resources.get_profile(profile)
+    scale = resources.get_scale("smoke")
+    part_two = book.ChapterSettings(9, profile, scale, "cpu", 42, False).describe()
+    part_three = book.ChapterSettings(book.TODAYS_PRACTICE, profile, scale, "cpu", 42, False).describe()
+    assert f"start:     {profile.untuned_text}" in part_two
+    assert f"start:     {profile.reference_text}" in part_three and f"untuned:   {profile.untuned_text}" in part_three
+    assert "steps per objective" in part_two and "steps per objective" not in part_three
