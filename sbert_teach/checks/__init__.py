@@ -28,6 +28,7 @@ The checkers live one module per chapter:
 ``chapter08``     choosing a loss for a data shape
 ``chapter09``     SimCSE pairs, Dense layer
 ``chapter10``     NDCG@k by hand, recall@k from a score matrix (search)
+``chapter11``     relative margin, negatives per anchor (hard negatives)
 ``chapter12``     Matryoshka: cut and re-normalise, choose a width
 ``chapter13``     static mean with a mask, model under a latency budget
 ================  ============================================================
