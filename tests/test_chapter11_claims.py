@@ -1,0 +1,71 @@
+"""The claims chapter 11's prose makes about its own outputs, checked against the saved (smoke) outputs.
+
+The prose says: some mined 'negatives' score above their positive (the table lists them); the margin
+removes candidates; the hand-written miner, the package and sentence-transformers pick the same
+negatives; GradCache's gradients equal full-batch MNR's to float32 rounding while no forward pass with
+gradients sees more than the mini-batch; the package and the library agree with it.
+"""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "11_hard_negatives_and_big_batches.ipynb"
+
+
+@pytest.fixture(scope="module")
+def printed():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    text = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                text.append(output.get("text", ""))
+            elif "text/plain" in output.get("data", {}):
+                text.append(output["data"]["text/plain"])
+    text = "\n".join(text)
+    assert "hand-written and package agree" in text, "the chapter has no saved outputs: execute it first"
+    return text
+
+
+def number(pattern, text, cast=float):
+    match = re.search(pattern, text)
+    assert match, f"no output line matches {pattern!r}"
+    return [cast(g) for g in match.groups()]
+
+
+def test_some_mined_negatives_score_above_their_positive(printed):
+    above, total = number(r"(\d+) of (\d+) anchors have a mined 'negative' scoring above their positive", printed, int)
+    assert 0 < above < total
+
+
+def test_the_margin_removes_candidates(printed):
+    removed, = number(r"\(removed\): (\d+);", printed, int)
+    assert removed > 0
+
+
+def test_hand_written_package_and_library_pick_the_same_negatives(printed):
+    agree, total = number(r"hand-written and package agree on (\d+) of (\d+) anchors", printed, int)
+    assert agree == total > 0
+    ours, theirs, same = number(r"rows: package (\d+), sentence-transformers (\d+); identical rows: (\d+)", printed, int)
+    assert ours == theirs == same > 0
+
+
+def test_grad_cache_equals_full_batch_and_sees_only_mini_batches(printed):
+    full, cached = number(r"loss: full batch ([\d.]+), GradCache ([\d.]+)", printed)
+    assert abs(full - cached) < 1e-5
+    difference, = number(r"largest difference of a parameter gradient: ([\d.e+-]+)", printed)
+    assert difference < 1e-5
+    full_rows, cached_rows = number(r"with gradients: full batch (\d+), GradCache (\d+)", printed, int)
+    assert cached_rows == 2 < full_rows == 8
+
+
+def test_package_and_library_equal_the_hand_written_grad_cache(printed):
+    by_hand, package, library = number(
+        r"loss: by hand ([\d.]+), package ([\d.]+), sentence-transformers ([\d.]+)", printed)
+    assert abs(by_hand - package) < 1e-5 and abs(package - library) < 1e-5
+    hand_vs_package, package_vs_library = number(
+        r"by hand vs package ([\d.e+-]+), package vs sentence-transformers ([\d.e+-]+)", printed)
+    assert hand_vs_package < 1e-5 and package_vs_library < 1e-5
