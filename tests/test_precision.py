@@ -8,9 +8,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sbert_teach.objectives import (TRIPLET_DISTANCES, batch_hard_triplet_loss_from_embeddings, mnr_loss_from_embeddings,
-                                    regression_loss_from_embeddings, softmax_loss_from_embeddings,
-                                    triplet_loss_from_embeddings)
+from sbert_teach.objectives import (TRIPLET_DISTANCES, batch_hard_triplet_loss_from_embeddings,
+                                    matryoshka_loss_from_embeddings, mnr_loss_from_embeddings,
+                                    mse_loss_from_embeddings, regression_loss_from_embeddings,
+                                    softmax_loss_from_embeddings, triplet_loss_from_embeddings)
 from sbert_teach.pooling import POOLING_FUNCTIONS
 
 HALF = [torch.float16, torch.bfloat16]
@@ -86,7 +87,14 @@ def _softmax_loss(a, p, n):
     return softmax_loss_from_embeddings(a, p, torch.tensor([0, 1, 2, 0, 1, 2]), head)
 
 
-LOSSES_WITH_SOFTMAX = {**LOSSES, "softmax": _softmax_loss,
+def _matryoshka_mnr(a, p, n):
+    width = a.shape[-1]
+    return matryoshka_loss_from_embeddings(lambda e, labels: mnr_loss_from_embeddings(*e), [a, p, n], None,
+                                           dims=(width, width // 2))
+
+
+LOSSES_WITH_SOFTMAX = {**LOSSES, "softmax": _softmax_loss, "matryoshka (mnr)": _matryoshka_mnr,
+                       "distill_mse": lambda a, p, n: mse_loss_from_embeddings(a, p),
                        **{f"triplet ({d})": (lambda d: lambda a, p, n: triplet_loss_from_embeddings(a, p, n, distance=d))(d)
                           for d in sorted(TRIPLET_DISTANCES)}}
 FULL = [torch.float32, torch.float64]
