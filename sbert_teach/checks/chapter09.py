@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from .core import expect, fail, run_checks
+from .core import expect, expect_value_error, fail, run_checks
 
 __all__ = ["simcse_pairs", "dense_layer_size"]
 
@@ -53,15 +53,7 @@ def simcse_pairs(fn, strict: bool = False):
 
     def rejects(bad, hint):
         def test():
-            try:
-                fn(bad)
-            except ValueError:
-                return
-            except NotImplementedError:
-                raise
-            except Exception as error:  # noqa: BLE001
-                fail(f"you raised {type(error).__name__}; raise a ValueError. {hint}")
-            fail(f"no error was raised. {hint}")
+            expect_value_error(lambda: fn(bad), hint)
         return test
 
     def input_unchanged():

@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from .core import expect, fail, run_checks
+from .core import expect, expect_value_error, fail, run_checks
 
 __all__ = ["ndcg_by_hand", "recall_from_scores"]
 
@@ -15,15 +15,7 @@ __all__ = ["ndcg_by_hand", "recall_from_scores"]
 def _rejects(call, hint):
     """A case that passes when ``call()`` raises ValueError."""
     def test():
-        try:
-            call()
-        except ValueError:
-            return
-        except NotImplementedError:
-            raise
-        except Exception as error:  # noqa: BLE001
-            fail(f"you raised {type(error).__name__}; raise a ValueError. {hint}")
-        fail(f"no error was raised. {hint}")
+        expect_value_error(call, hint)
     return test
 
 

@@ -6,7 +6,7 @@ import numbers
 
 import torch
 
-from .core import expect, fail, run_checks
+from .core import expect, expect_value_error, fail, run_checks
 
 __all__ = ["relative_margin_keep", "negatives_per_anchor"]
 
@@ -79,15 +79,7 @@ def negatives_per_anchor(fn, strict: bool = False):
 
     def rejects(batch_size, hard_negatives, hint):
         def test():
-            try:
-                fn(batch_size, hard_negatives)
-            except ValueError:
-                return
-            except NotImplementedError:
-                raise
-            except Exception as error:  # noqa: BLE001
-                fail(f"you raised {type(error).__name__}; raise a ValueError. {hint}")
-            fail(f"no error was raised. {hint}")
+            expect_value_error(lambda: fn(batch_size, hard_negatives), hint)
         return test
 
     return run_checks("negatives per anchor", [

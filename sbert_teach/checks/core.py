@@ -95,6 +95,19 @@ def expect(condition: bool, hint: str) -> None:
         fail(hint)
 
 
+def expect_value_error(call: Callable[[], object], hint: str) -> None:
+    """Pass if ``call()`` raises ValueError; a stub's NotImplementedError goes through, anything else fails."""
+    try:
+        call()
+    except ValueError:
+        return
+    except NotImplementedError:
+        raise
+    except Exception as error:  # noqa: BLE001
+        fail(f"you raised {type(error).__name__}; raise a ValueError. {hint}")
+    fail(f"no error was raised. {hint}")
+
+
 def expect_close(actual, expected, hint: str, atol: float = 1e-5) -> None:
     """Compare tensors/arrays/numbers; the hint never shows ``expected``."""
     import torch
