@@ -35,13 +35,15 @@ class LoadReport:
     read: int = 0
     kept: int = 0
     dropped: Counter = field(default_factory=Counter)
+    drawn: str | None = None  # set when a subset was drawn from the kept rows: how, in words
 
     def drop(self, reason: str) -> None:
         self.dropped[reason] += 1
 
     def __str__(self) -> str:
         why = ", ".join(f"{n} {r}" for r, n in self.dropped.most_common()) or "none"
-        return f"{self.source}: read {self.read}, kept {self.kept}, dropped {sum(self.dropped.values())} ({why})"
+        line = f"{self.source}: read {self.read}, kept {self.kept}, dropped {sum(self.dropped.values())} ({why})"
+        return f"{line}; {self.drawn}" if self.drawn else line
 
 
 #: The most recent report of each loader, by source name.
@@ -60,6 +62,63 @@ def _clean_text(value) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
     return value.strip()
+
+
+# ----------------------------------------------------------------------------
+# Small subsets, drawn across the whole file
+
+#: The seed of every subset draw: one fixed subset per size, whatever seed the training uses.
+SUBSET_SEED = 0
+
+
+def draw_subset(size: int, limit: int, strata=None, groups=None, seed: int = SUBSET_SEED) -> list[int]:
+    """Indices (in file order) of a seeded subset of ``limit`` of ``size`` rows, drawn across the whole file.
+
+    The files are sorted (STSb by genre, SNLI by photo), so their first rows are one kind of text. Each stratum
+    (``strata[i]``: a genre or a source) gets its share of ``limit`` in proportion to its size (largest
+    remainders), and inside a stratum whole ``groups`` (``groups[i]``: e.g. the premise, so that a premise keeps
+    its hypotheses together for triplets) are drawn at random; the last group drawn is cut to fill the share.
+
+    >>> draw_subset(6, 3, strata=["a", "a", "a", "a", "b", "b"], seed=0)  # 2 rows of a, 1 of b
+    [0, 2, 4]
+    """
+    if limit >= size:
+        return list(range(size))
+    strata = [""] * size if strata is None else list(strata)
+    groups = list(range(size)) if groups is None else list(groups)
+    check_same_length(rows=range(size), strata=strata, groups=groups)
+    by_stratum: "OrderedDict[object, OrderedDict[object, list[int]]]" = OrderedDict()
+    for i, (stratum, group) in enumerate(zip(strata, groups)):
+        by_stratum.setdefault(stratum, OrderedDict()).setdefault(group, []).append(i)
+    counts = {k: sum(len(rows) for rows in g.values()) for k, g in by_stratum.items()}
+    exact = {k: limit * n / size for k, n in counts.items()}
+    share = {k: int(v) for k, v in exact.items()}
+    for k in sorted(exact, key=lambda k: exact[k] - share[k], reverse=True)[: limit - sum(share.values())]:
+        share[k] += 1
+    rng = random.Random(seed)
+    chosen: list[int] = []
+    for stratum, stratum_groups in by_stratum.items():
+        keys = list(stratum_groups)
+        rng.shuffle(keys)
+        taken = 0
+        for key in keys:
+            if taken >= share[stratum]:
+                break
+            rows = stratum_groups[key][: share[stratum] - taken]
+            chosen.extend(rows)
+            taken += len(rows)
+    return sorted(chosen)
+
+
+def _draw(ds, report: LoadReport, limit: int | None, strata=None, groups=None, what: str = "rows"):
+    """The drawn subset of ``ds`` (or ``ds`` itself when ``limit`` is None or not smaller), noted in the report."""
+    if limit is None or limit >= len(ds):
+        return ds
+    rows = draw_subset(len(ds), limit, strata, groups)
+    how = f"in proportion to its {what}" if strata is not None and len(set(strata)) > 1 else "at random"
+    report.drawn = f"drew {len(rows)} of the {len(ds)} kept, across the whole file {how} (seed {SUBSET_SEED})"
+    log.info("%s", report)
+    return ds.select(rows)
 
 
 # ----------------------------------------------------------------------------
@@ -172,6 +231,9 @@ def load_nli(split: str = "train", resources_profile=None, limit: int | None = N
 
     * packaged: SNLI ``train`` (first 100k lines) or ``test``;
     * hub: SNLI + MultiNLI (``validation_matched`` for MNLI's ``test``), label -1 dropped.
+
+    ``limit`` draws that many pairs across the whole of each file (:func:`draw_subset`, seeded): each source gets
+    its share, and a premise's hypotheses are drawn together (so triplets can still be built from the subset).
     """
     from datasets import concatenate_datasets
 
@@ -179,21 +241,21 @@ def load_nli(split: str = "train", resources_profile=None, limit: int | None = N
     check_choice(split, ("train", "test"), "NLI split")
     parts, reports = [], []
     for source in profile.nli:
-        remaining = None if limit is None else limit - sum(len(p) for p in parts)
-        if remaining is not None and remaining <= 0:
-            break
         if source == "packaged:snli":
-            ds, rep = nli_from_records(
-                _iter_jsonl(resources.packaged_snli_path(split)), f"snli-{split} (packaged)", limit=remaining
-            )
+            ds, rep = nli_from_records(_iter_jsonl(resources.packaged_snli_path(split)), f"snli-{split} (packaged)")
         else:
             hub_split = "validation_matched" if (source.endswith("multi_nli") and split == "test") else split
             raw = load_hub_dataset(source, hub_split)
             names = raw.features["label"].names  # read, not assumed
-            ds, rep = nli_from_columns(raw, f"{source}-{hub_split}", names, limit=remaining)
+            ds, rep = nli_from_columns(raw, f"{source}-{hub_split}", names)
         parts.append(ds)
         reports.append(rep)
     ds = parts[0] if len(parts) == 1 else concatenate_datasets(parts)
+    sources = [rep.source for rep, part in zip(reports, parts) for _ in range(len(part))]
+    ds = _draw(ds, reports[-1], limit, strata=sources, groups=list(zip(sources, ds["sentence1"])), what="sources")
+    if reports[-1].drawn:
+        for rep in reports[:-1]:
+            rep.drawn = reports[-1].drawn
     return (ds, reports) if return_report else ds
 
 
@@ -234,17 +296,21 @@ def sts_from_rows(rows, source: str = "rows", score_max: float = 5.0, limit: int
     """Build an STS dataset from ``(sentence1, sentence2, score)`` rows, scaling scores to 0..1.
 
     With ``limit``, reading stops once that many pairs are kept, so the report counts what was read.
+    A row may carry a fourth field, its genre, kept in a ``genre`` column (the loaders draw subsets with it).
     """
     from datasets import Dataset
 
     report = LoadReport(source)
     cols = {"sentence1": [], "sentence2": [], "score": []}
+    genres = []
     for row in rows:
         if limit is not None and report.kept >= limit:
             break
         report.read += 1
         try:
-            s1, s2, score = row
+            s1, s2, score, *genre = row
+            if len(genre) > 1:
+                raise ValueError("too many fields")
             score = float(score)
         except (TypeError, ValueError):
             report.drop("malformed row")
@@ -258,8 +324,11 @@ def sts_from_rows(rows, source: str = "rows", score_max: float = 5.0, limit: int
             cols["sentence1"].append(s1)
             cols["sentence2"].append(s2)
             cols["score"].append(score / score_max)
+            genres.extend(genre)
             report.kept += 1
     _finish(report)
+    if genres and len(genres) == report.kept:
+        cols["genre"] = genres
     return Dataset.from_dict(cols), report
 
 
@@ -267,21 +336,28 @@ def _packaged_sts_rows(path):
     # genre, source, year, id, score, s1, s2 [, extra columns on some lines]
     with open(path, encoding="utf-8", newline="") as f:
         for fields in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
-            yield (fields[5], fields[6], fields[4]) if len(fields) >= 7 else None
+            yield (fields[5], fields[6], fields[4], fields[0]) if len(fields) >= 7 else None
 
 
 def load_sts(split: str = "test", resources_profile=None, limit: int | None = None, return_report: bool = False):
-    """STS Benchmark pairs. Columns: ``sentence1``, ``sentence2``, ``score`` in 0..1 (gold/5)."""
+    """STS Benchmark pairs. Columns: ``sentence1``, ``sentence2``, ``score`` in 0..1 (gold/5).
+
+    ``limit`` draws that many pairs across the whole file (:func:`draw_subset`, seeded), in proportion to the
+    genres where the file names them (the packaged copy: captions, news, forums); the first pairs would be
+    captions only.
+    """
     profile = resources.get_profile(resources_profile)
     check_choice(split, ("train", "dev", "test"), "STS split")
     if profile.sts == "packaged:stsb":
-        ds, report = sts_from_rows(_packaged_sts_rows(resources.packaged_sts_path(split)), f"stsb-{split} (packaged)",
-                                   limit=limit)
+        ds, report = sts_from_rows(_packaged_sts_rows(resources.packaged_sts_path(split)), f"stsb-{split} (packaged)")
     else:
         raw = load_hub_dataset(profile.sts, "validation" if split == "dev" else split)
         # this hub copy is already divided by 5
-        ds, report = sts_from_rows(zip(raw["sentence1"], raw["sentence2"], raw["score"]), f"{profile.sts}-{split}", 1.0,
-                                   limit=limit)
+        ds, report = sts_from_rows(zip(raw["sentence1"], raw["sentence2"], raw["score"]), f"{profile.sts}-{split}", 1.0)
+    genres = ds["genre"] if "genre" in ds.column_names else None
+    ds = _draw(ds, report, limit, strata=genres, what="genres")
+    if "genre" in ds.column_names:
+        ds = ds.remove_columns("genre")
     return (ds, report) if return_report else ds
 
 

@@ -1,3 +1,5 @@
+from collections import Counter
+
 import pytest
 import torch
 
@@ -14,15 +16,55 @@ def test_packaged_sts_reads_every_row_with_scores_in_0_1(split, rows):
     assert min(ds["score"]) >= 0.0 and max(ds["score"]) <= 1.0 and max(ds["score"]) == 1.0
 
 
-def test_sts_limit_stops_reading_so_the_report_counts_what_was_used():
+def test_sts_limit_draws_across_the_genres_in_proportion_and_the_report_says_so():
     full = load_sts("dev")
+    genres = [f[0] for f in data.csv.reader(open(data.resources.packaged_sts_path("dev"), encoding="utf-8"),
+                                             delimiter="\t", quoting=data.csv.QUOTE_NONE)]
     ds, report = load_sts("dev", limit=300, return_report=True)
-    assert (report.read, report.kept, len(ds)) == (300, 300, 300)
-    assert list(ds["sentence1"]) == list(full["sentence1"][:300])
+    assert (report.read, report.kept, len(ds)) == (1500, 1500, 300)
+    assert "drew 300 of the 1500 kept" in str(report) and "genres" in str(report)
+    # the first 300 pairs are captions only; the drawn 300 hold each genre in its share of the file (+-1)
+    assert set(genres[:300]) == {"main-captions"}
+    where = {(a, b): g for a, b, g in zip(full["sentence1"], full["sentence2"], genres)}
+    drawn = Counter(where[(a, b)] for a, b in zip(ds["sentence1"], ds["sentence2"]))
+    for genre, n in Counter(genres).items():
+        assert abs(drawn[genre] - 300 * n / 1500) <= 1, genre
+    # seeded: the same subset each call
+    again = load_sts("dev", limit=300)
+    assert list(again["sentence1"]) == list(ds["sentence1"])
+
+
+def test_the_row_readers_still_stop_at_limit_so_their_report_counts_what_was_read():
     rows = [("a", "b", 1.0), ("", "b", 2.0), ("c", "d", 9.0), ("e", "f", 3.0), ("g", "h", 4.0)]
     ds, report = data.sts_from_rows(rows, "rows", limit=2)
     assert (report.read, report.kept, sum(report.dropped.values())) == (4, 2, 2)
     assert list(ds["sentence1"]) == ["a", "e"]
+
+
+def test_nli_limit_draws_whole_premises_across_the_file_so_triplets_survive():
+    full = load_nli("train")
+    ds, (report,) = load_nli("train", limit=2_000, return_report=True)
+    assert len(ds) == 2_000 and "drew 2000 of the 99890 kept" in str(report)
+    premises = set(ds["sentence1"])
+    first = list(full["sentence1"])
+    # drawn from the whole file, not its first rows
+    assert max(first.index(p) for p in list(premises)[:50]) > 20_000
+    # a premise comes with all its hypotheses (all but at most the one group cut to fill the size)
+    sizes = Counter(first)
+    short = [p for p, n in Counter(ds["sentence1"]).items() if n != sizes[p]]
+    assert len(short) <= 1
+    assert len(nli_triplets(ds)) > 0.2 * len(premises)
+
+
+def test_draw_subset_gives_each_stratum_its_share_and_keeps_groups_whole():
+    strata = ["a"] * 60 + ["b"] * 30 + ["c"] * 10
+    groups = [i // 3 for i in range(100)]
+    rows = data.draw_subset(100, 20, strata, groups, seed=1)
+    assert len(rows) == 20 and rows == sorted(rows) and len(set(rows)) == 20
+    assert Counter(strata[i] for i in rows) == {"a": 12, "b": 6, "c": 2}
+    assert data.draw_subset(100, 20, strata, groups, seed=1) == rows
+    assert data.draw_subset(100, 20, strata, groups, seed=2) != rows
+    assert data.draw_subset(5, 9) == [0, 1, 2, 3, 4]
 
 
 def test_sts_lines_with_extra_columns_keep_the_right_fields():
