@@ -102,10 +102,10 @@ def chapter_times_record(data: Path = DATA) -> dict:
 
 def seed_spread_section() -> list[str]:
     """Students' numbers will not match the printed ones: how far apart, from the seed_spread record."""
-    from sbert_teach import book
+    from sbert_teach import shipped_records
 
-    rec = book.record("seed_spread")
-    table = book.seed_spread(rec)
+    rec = shipped_records.record("seed_spread")
+    table = shipped_records.seed_spread(rec)
     lines = [
         "## How far students' numbers will be from the book's",
         "",

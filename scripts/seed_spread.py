@@ -4,7 +4,7 @@ Runs ``recipes.run(objective, scale="local", seed=s, mixed_precision=m)`` for ev
 seed and autocast mode given, and records STSb dev Spearman (all 1,500 pairs) before and after.
 The seed also draws the random layers of the untuned start, so each seed is a different start.
 Chapter 4 and the instructors page read the record (``sbert_teach/records/seed_spread.json``,
-``book.record("seed_spread")``). Autocast works on CUDA only, so run it on a GPU::
+``shipped_records.record("seed_spread")``). Autocast works on CUDA only, so run it on a GPU::
 
     python scripts/seed_spread.py                          # 4 objectives x 4 seeds x (off, auto): about 12 min on an H100
     python scripts/seed_spread.py --modes fp16 --seeds 42  # the mode "auto" picks on a Colab T4 (no bf16 there)

@@ -11,7 +11,7 @@ Spearman (all 1,500 pairs) every ``--eval-every`` steps:
 
 The two runs differ in one thing only, the head-only phase: same start, data, order, steps and
 learning rates. Chapter 4 plots the record (``sbert_teach/records/softmax_start.json``, read
-with ``book.record``), measured in float32::
+with ``shipped_records.record``), measured in float32::
 
     python scripts/softmax_start.py --device cuda                 # about a minute on an H100
     python scripts/softmax_start.py --device cpu                  # about 15 minutes on 2 CPU cores

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from sbert_teach import book, resources
+from sbert_teach import book, resources, shipped_records
 
 
 def test_seed_spread_summarises_gains_per_objective_and_precision():
@@ -15,7 +15,7 @@ def test_seed_spread_summarises_gains_per_objective_and_precision():
         {"objective": "softmax", "seed": 2, "mixed_precision": "off", "gain": 0.03},
         {"objective": "softmax", "seed": 3, "mixed_precision": "off", "gain": 0.01},
     ]}
-    table = book.seed_spread(rec)
+    table = shipped_records.seed_spread(rec)
     # recipe order (softmax before mnr), float32 before bf16
     assert list(zip(table["objective"], table["precision"])) == [
         ("softmax", "float32"), ("softmax", "bf16 autocast"), ("mnr", "float32")]
@@ -44,37 +44,37 @@ def test_precision_shift_compares_autocast_with_the_seed_at_equal_seeds():
         {"objective": "mnr", "seed": 1, "mixed_precision": "off", "gain": 0.10},
         {"objective": "mnr", "seed": 1, "mixed_precision": "fp16", "gain": 0.20},
     ]}
-    table = book.precision_shift(rec)
+    table = shipped_records.precision_shift(rec)
     assert list(table["objective"]) == ["softmax"], "mnr has no bf16 run to compare"
     assert table.iloc[0]["largest shift"] == pytest.approx(0.025)
     assert table.iloc[0]["seed spread"] == pytest.approx(0.04)
-    assert book.precision_shift(rec, "fp16").iloc[0]["largest shift"] == pytest.approx(0.10)
+    assert shipped_records.precision_shift(rec, "fp16").iloc[0]["largest shift"] == pytest.approx(0.10)
     with pytest.raises(ValueError, match="'bf16'"):
-        book.precision_shift(rec, "bf16")
+        shipped_records.precision_shift(rec, "bf16")
 
 
 def test_seed_spread_names_what_a_record_lacks():
     with pytest.raises(ValueError, match="scripts/seed_spread.py"):
-        book.seed_spread({"runs": [{"objective": "mnr", "seed": 1}]})
+        shipped_records.seed_spread({"runs": [{"objective": "mnr", "seed": 1}]})
     with pytest.raises(ValueError, match="needs a list 'runs'"):
-        book.seed_spread({})
+        shipped_records.seed_spread({})
 
 
 def test_shipped_seed_spread_record_is_complete():
-    rec = book.record("seed_spread")
+    rec = shipped_records.record("seed_spread")
     assert rec["scale"] == "local" and rec["device"]
     runs = {(r["objective"], r["seed"], r["mixed_precision"]) for r in rec["runs"]}
     assert len(runs) == len(rec["runs"]), "one run per objective, seed and mode"
     for r in rec["runs"]:
         assert math.isclose(r["after"] - r["before"], r["gain"], abs_tol=2e-4), r
         assert r["all_losses_finite"] in (True, None), r
-    table = book.seed_spread(rec)
+    table = shipped_records.seed_spread(rec)
     assert set(table["objective"]) == {"softmax", "regression", "triplet", "mnr"}
 
 
 def test_shipped_softmax_start_record_changes_only_the_head_only_phase():
     """Chapter 4 compares these two curves: the same start, steps and encoder learning rate."""
-    rec = book.record("softmax_start")
+    rec = shipped_records.record("softmax_start")
     together, head_first = rec["runs"]["together"], rec["runs"]["head_first"]
     same = {k: v for k, v in head_first["settings"].items() if k != "head_only_steps"}
     assert together["settings"] == same, "the runs differ in the head-only phase alone (learning rates too)"
@@ -86,7 +86,7 @@ def test_shipped_softmax_start_record_changes_only_the_head_only_phase():
 
 def test_unknown_record_lists_the_known_ones():
     with pytest.raises(FileNotFoundError, match="softmax_start"):
-        book.record("no_such_record")
+        shipped_records.record("no_such_record")
 
 
 def test_chapter_times_record_matches_the_measurements_in_book_data():
@@ -99,12 +99,12 @@ def test_chapter_times_record_matches_the_measurements_in_book_data():
     spec = importlib.util.spec_from_file_location("instructors_page", script)
     page = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(page)
-    assert book.record("chapter_times") == json.loads(json.dumps(page.chapter_times_record())), \
+    assert shipped_records.record("chapter_times") == json.loads(json.dumps(page.chapter_times_record())), \
         "run: python scripts/instructors_page.py"
 
 
 def test_setup_line_says_how_long_the_chapter_takes():
-    rec = book.record("chapter_times")
+    rec = shipped_records.record("chapter_times")
     local_cpu = next(m for m in rec["measurements"] if m["scale"] == "local" and m["device"] == "cpu")
     minutes = round(local_cpu["seconds"]["04"] / 60)
     assert book.expected_time(4, "local", "cpu").startswith(f"about {max(1, minutes)} min")
