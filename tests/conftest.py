@@ -32,3 +32,39 @@ def toy_pairs():
 
     return pairs_dataset(["a cat", "a dog", "the sun", "a car"] * 4, ["a kitten", "a puppy", "the moon", "a bus"] * 4,
                          [0.9, 0.8, 0.2, 0.5] * 4)
+
+
+# ---- claims tests (tests/test_chapterNN_claims.py): each sets STEM and its tests take printed, cells or nb;
+# they run once per executed copy of the chapter there is (tests/chapter_outputs.py)
+def pytest_generate_tests(metafunc):
+    stem = getattr(metafunc.module, "STEM", None)
+    if stem and "chapter_copy" in metafunc.fixturenames:
+        from chapter_outputs import executed_copies
+
+        copies = executed_copies(stem)
+        metafunc.parametrize("chapter_copy", [path for _, path in copies], ids=[scale for scale, _ in copies],
+                             scope="module", indirect=True)
+
+
+@pytest.fixture(scope="module")
+def chapter_copy(request):
+    import nbformat
+
+    from chapter_outputs import fixtures
+
+    return fixtures(nbformat.read(request.param, as_version=4))
+
+
+@pytest.fixture(scope="module")
+def printed(chapter_copy):
+    return chapter_copy["printed"]
+
+
+@pytest.fixture(scope="module")
+def cells(chapter_copy):
+    return chapter_copy["cells"]
+
+
+@pytest.fixture(scope="module")
+def nb(chapter_copy):
+    return chapter_copy["nb"]

@@ -5,25 +5,8 @@ LoRA's time per step); the claims below are the ones it states flatly.
 """
 
 import re
-from pathlib import Path
 
-import nbformat
-import pytest
-
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "10_finetune_for_search.ipynb"
-
-
-@pytest.fixture(scope="module")
-def printed():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    parts = []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        for output in cell.get("outputs", []):
-            assert output.get("output_type") != "error", f"a cell failed: {output.get('ename')}"
-            parts.append(output.get("text", "") or output.get("data", {}).get("text/plain", ""))
-    return "\n".join(parts)
+STEM = "10_finetune_for_search"  # tests/conftest.py runs each test on every executed copy (chapter_outputs.py)
 
 
 def number_after(text, label):

@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import execute_book  # noqa: E402
 import local_hub  # noqa: E402
+from chapter_outputs import check_claims  # noqa: E402
 from cell_timeouts import cell_timeout  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,3 +42,5 @@ def test_chapter_runs_under_the_hub_profile(chapter, hub_env, monkeypatch):
     assert "resources: hub\n" in printed and "bert-base-uncased" in printed  # the setup line: the profile it ran under
     # every sentence the page quotes numbers in is filled from this run's own values, and each one formats
     assert book.quoted_but_not_glued(nb) == [], "prose quotes values this run did not glue"
+    # what the prose states flatly about the run holds under the hub too (tests/test_chapterNN_claims.py)
+    check_claims(chapter.stem, nb)
