@@ -193,8 +193,11 @@ def training_plan(scale=None, seed: int = 42, resources_profile=None, device: st
             seconds = json.loads((saved[objective] / "result.json").read_text())["train"]["seconds"]
             lines.append(f"{objective}: saved by chapter {chapter} (its training took {seconds:.0f} s); loading it")
         else:
-            lines.append(f"{objective}: not saved yet, so it trains here; chapter {chapter} at this scale takes "
-                         f"{expected_time(chapter, scale.name, device, profile.name)}")
+            steps = recipe_config(objective, profile, scale, seed=seed, show_progress=False).max_steps
+            length = f"{steps:,} steps" if steps else "its full epochs"
+            # expected_time reads "about N min (measured ...)" or "not measured yet ...": both follow a colon
+            lines.append(f"{objective}: not saved yet, so it trains here ({length}); chapter {chapter}'s time at "
+                         f"this scale: {expected_time(chapter, scale.name, device, profile.name)}")
     return "\n".join(lines)
 
 

@@ -61,7 +61,17 @@ def test_training_plan_says_what_is_saved_and_what_will_train(tmp_path, monkeypa
     monkeypatch.setenv("SBERT_TEACH_CACHE", str(tmp_path))
     plan = recipes.training_plan("smoke", seed=7, resources_profile="packaged")
     assert plan.count("not saved yet, so it trains here") == len(recipes.RECIPE_OBJECTIVES)
-    assert "chapter 4 at this scale takes" in plan
+    softmax_steps = recipes.recipe_config("softmax", "packaged", "smoke").max_steps
+    assert f"softmax: not saved yet, so it trains here ({softmax_steps:,} steps); chapter 4's time at this scale: " in plan
+    # a combination nobody timed still reads as a sentence (it printed "takes not measured yet ..." before)
+    from sbert_teach import chapter_times
+
+    monkeypatch.setattr(chapter_times, "expected_time", lambda *args: "not measured yet with these resources")
+    unmeasured = recipes.training_plan("smoke", seed=7, resources_profile="packaged")
+    assert "chapter 4's time at this scale: not measured yet with these resources" in unmeasured
+    assert "takes not measured" not in unmeasured
+    monkeypatch.undo()
+    monkeypatch.setenv("SBERT_TEACH_CACHE", str(tmp_path))
     profile, scale = resources.get_profile("packaged"), resources.get_scale("smoke")
     folder = tmp_path / "trained" / recipes._cache_key("mnr", profile, scale, 7, "untuned", {})
     folder.mkdir(parents=True)
