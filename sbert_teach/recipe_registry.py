@@ -80,15 +80,36 @@ class Recipe:
                              "on your own dataset.")
         return self.data(profile, scale)
 
+    def sourced_settings(self, profile, scale, seed: int = 42, show_progress: bool = True) -> dict:
+        """The :class:`~sbert_teach.training.TrainConfig` fields this recipe sets at ``scale`` under
+        ``profile``, each as ``(value, where it comes from)``; a field not named keeps TrainConfig's default.
+
+        The layers apply in this order, a later one replacing an earlier: the scale's sizes, the profile's
+        learning rate, the recipe's steps at this scale, the arguments, the recipe's settings for this profile,
+        and last the recipe's number of evaluations where nothing else says how often to evaluate.
+        """
+        layers = [
+            (f"scale {scale.name!r}", {"batch_size": scale.batch_size, "max_steps": scale.max_steps,
+                                       "eval_every": scale.eval_every}),
+            (f"resources profile {profile.name!r}", {"learning_rate": profile.learning_rate}),
+            (f"recipe {self.name!r} at scale {scale.name!r}",
+             {"max_steps": self.steps[scale.name]} if scale.name in self.steps else {}),
+            ("argument", {"seed": seed, "show_progress": show_progress}),
+            (f"recipe {self.name!r} under profile {profile.name!r}", self.profile_settings.get(profile.name, {})),
+        ]
+        sourced = {key: (value, source) for source, settings in layers for key, value in settings.items()}
+        eval_every, max_steps = sourced["eval_every"][0], sourced["max_steps"][0]
+        if self.evaluations and eval_every is None and max_steps:
+            sourced["eval_every"] = (max(1, max_steps // self.evaluations),
+                                     f"recipe {self.name!r}: {self.evaluations} evaluations in the run")
+        return sourced
+
     def config(self, profile, scale, seed: int = 42, show_progress: bool = True, **overrides):
         """The :class:`~sbert_teach.training.TrainConfig`: the scale's sizes, the profile's learning
-        rate, this recipe's own settings for both, then ``overrides`` (any field) last."""
-        settings = {"batch_size": scale.batch_size, "learning_rate": profile.learning_rate,
-                    "max_steps": self.steps.get(scale.name, scale.max_steps), "eval_every": scale.eval_every,
-                    "seed": seed, "show_progress": show_progress, **self.profile_settings.get(profile.name, {})}
-        config = TrainConfig(**settings)
-        if self.evaluations and config.eval_every is None and config.max_steps:
-            config.eval_every = max(1, config.max_steps // self.evaluations)
+        rate, this recipe's own settings for both, then ``overrides`` (any field) last
+        (:meth:`sourced_settings` says where each value comes from)."""
+        sourced = self.sourced_settings(profile, scale, seed=seed, show_progress=show_progress)
+        config = TrainConfig(**{key: value for key, (value, _) in sourced.items()})
         for key, value in overrides.items():
             if not hasattr(config, key):
                 raise TypeError(f"Unknown training setting {key!r}; see TrainConfig for the names.")
@@ -121,6 +142,56 @@ def in_the_book() -> tuple[str, ...]:
     """The recipes the chapters train, in the order the book meets them (chapter 7 compares these)."""
     return tuple(name for name, recipe in sorted(RECIPES.items(), key=lambda item: item[1].chapter or 0)
                  if recipe.trainable and recipe.chapter is not None)
+
+
+# -- what a recipe trains with, for readers -------------------------------------------------
+
+#: The rows of :func:`settings_table`: TrainConfig field -> the words a reader sees.
+SETTING_NAMES = {
+    "batch_size": "batch size",
+    "learning_rate": "learning rate (encoder)",
+    "head_learning_rate": "learning rate (the objective's own layers)",
+    "head_only_steps": "steps with only the objective's layers learning",
+    "max_steps": "length",
+    "warmup_ratio": "linear warm-up, share of the steps",
+    "weight_decay": "AdamW weight decay",
+    "max_grad_norm": "gradient norm clipped to",
+    "mixed_precision": "mixed precision",
+    "eval_every": "evaluate every",
+    "seed": "seed",
+}
+
+
+def settings_table(objective: str, profile=None, scale=None, seed: int = 42):
+    """What ``objective``'s recipe trains with under ``profile`` at ``scale``: a pandas DataFrame with the
+    columns ``setting``, ``value`` and ``where it comes from`` (chapter 4 prints it).
+
+    The values are those of :meth:`Recipe.config` (what :func:`sbert_teach.recipes.run` trains with); the
+    sources are the layers of :meth:`Recipe.sourced_settings` or ``TrainConfig's default``. ``profile`` and
+    ``scale`` are names or objects (:mod:`sbert_teach.resources`); ``None`` picks the current ones.
+    """
+    import pandas as pd
+
+    from . import resources
+
+    recipe = get(objective)
+    profile, scale = resources.get_profile(profile), resources.get_scale(scale)
+    config = recipe.config(profile, scale, seed=seed, show_progress=False)
+    sourced = recipe.sourced_settings(profile, scale, seed=seed, show_progress=False)
+    rows = [("start", profile.untuned_text, f"resources profile {profile.name!r}"),
+            ("optimizer", "AdamW", "sbert_teach.optimization.make_optimizer")]
+    for field_name, words in SETTING_NAMES.items():
+        value = getattr(config, field_name)
+        source = sourced.get(field_name, (None, "TrainConfig's default"))[1]
+        if field_name == "max_steps":
+            value = f"{value:,} steps" if value else f"{config.epochs} epoch(s)"
+            source = source if config.max_steps else f"{source}; epochs: TrainConfig's default"
+        elif field_name == "head_learning_rate" and value is None:
+            value = "same as the encoder"
+        elif field_name == "eval_every":
+            value = f"{value:,} steps" if value else "only at the end"
+        rows.append((words, value, source))
+    return pd.DataFrame(rows, columns=["setting", "value", "where it comes from"])
 
 
 # -- the data each recipe trains on, at a scale ------------------------------------------

@@ -149,3 +149,52 @@ def test_a_registered_toy_recipe_trains_through_the_command_line(toy_recipe, tmp
                                "headline_lead": "toy"}).passed
     # and the cache hashes the module that declares it
     assert Path(__file__).resolve() in recipes.training_code_files("toy")
+
+
+# -- settings_table: what a recipe trains with, and where each value comes from (chapter 4 prints it) ----------
+
+def _table_values(table):
+    return dict(zip(table["setting"], table["value"])), dict(zip(table["setting"], table["where it comes from"]))
+
+
+@pytest.mark.parametrize("objective, profile, scale", sorted(EXPECTED))
+def test_the_settings_table_shows_what_the_recipe_trains_with(objective, profile, scale):
+    config = recipes.recipe_config(objective, profile, scale)
+    values, _ = _table_values(recipe_registry.settings_table(objective, profile, scale))
+    assert values["batch size"] == config.batch_size
+    assert values["learning rate (encoder)"] == config.learning_rate
+    assert values["steps with only the objective's layers learning"] == config.head_only_steps
+    assert values["linear warm-up, share of the steps"] == config.warmup_ratio
+    assert values["AdamW weight decay"] == config.weight_decay
+    head = config.head_learning_rate
+    assert values["learning rate (the objective's own layers)"] == ("same as the encoder" if head is None else head)
+    assert values["length"] == (f"{config.max_steps:,} steps" if config.max_steps else "1 epoch(s)")
+    assert values["start"] == resources.get_profile(profile).untuned_text
+
+
+def test_the_settings_table_names_the_layer_each_value_comes_from():
+    _, offline = _table_values(recipe_registry.settings_table("softmax", "packaged", "smoke"))
+    assert offline["learning rate (encoder)"] == "recipe 'softmax' under profile 'packaged'"
+    assert offline["length"] == "recipe 'softmax' at scale 'smoke'"
+    assert offline["batch size"] == "scale 'smoke'"
+    assert offline["evaluate every"] == "recipe 'softmax': 5 evaluations in the run"
+    assert offline["AdamW weight decay"] == "TrainConfig's default"
+    values, hub = _table_values(recipe_registry.settings_table("softmax", "hub", "paper"))
+    assert hub["learning rate (encoder)"] == "resources profile 'hub'"  # the paper's 2e-5: no recipe setting
+    assert hub["steps with only the objective's layers learning"] == "TrainConfig's default"
+    assert values["evaluate every"] == "2,000 steps" and hub["evaluate every"] == "scale 'paper'"
+    _, mnr = _table_values(recipe_registry.settings_table("mnr", "packaged", "local"))
+    assert mnr["length"] == "scale 'local'" and mnr["learning rate (encoder)"] == "resources profile 'packaged'"
+
+
+def test_the_settings_table_follows_a_changed_scale_and_the_seed(monkeypatch):
+    wide = dataclasses.replace(resources.get_scale("smoke"), name="wide", batch_size=64, max_steps=40)
+    monkeypatch.setitem(resources.SCALES, "wide", wide)
+    values, sources = _table_values(recipe_registry.settings_table("regression", "packaged", "wide", seed=7))
+    assert values["batch size"] == 64 and sources["batch size"] == "scale 'wide'"
+    assert values["length"] == "40 steps" and values["seed"] == 7
+
+
+def test_the_settings_table_refuses_an_unknown_objective_with_the_choices():
+    with pytest.raises(ValueError, match="softmax"):
+        recipe_registry.settings_table("sofmax", "packaged", "smoke")
