@@ -6,6 +6,7 @@ import pytest
 from sbert_teach import checks, cost
 from sbert_teach.checks.chapter03 import ARCHITECTURE_TASKS
 from sbert_teach.checks.core import ExerciseNotPassed
+from checks_helpers import hints
 
 QUIZ_ANSWER = {"duplicates": "bi", "rerank": "cross", "clusters": "bi", "one_pair": "cross", "live_search": "bi"}
 
@@ -36,31 +37,62 @@ def test_encoder_passes_names_typical_mistakes(wrong, hint):
         checks.encoder_passes(wrong, strict=True)
 
 
-def test_extrapolation_accepts_the_package_and_other_sound_fits():
-    assert checks.extrapolate_pair_cost(lambda s, t, n: cost.extrapolate(s, t, n, kind="pairs")).passed
+def fit_fixed_and_pair_cost(sizes, seconds):  # the answer in notebooks/03_cross_vs_bi_encoder.ipynb
+    if len(set(sizes)) < 2:
+        raise ValueError("Need timings at two or more different sizes.")
+    pairs = np.array([n * (n - 1) / 2 for n in sizes], dtype=float)
+    per_pair, fixed = np.polyfit(pairs, np.asarray(seconds, dtype=float), 1)
+    return float(fixed), float(per_pair)
 
-    def ratio_at_largest(sizes, seconds, n_target):  # a different, also sound, method
-        return seconds[-1] / cost.n_pairs(sizes[-1]) * cost.n_pairs(n_target)
 
-    assert checks.extrapolate_pair_cost(ratio_at_largest).passed
+def by_normal_equations(sizes, seconds):  # another sound least-squares fit
+    if len(set(sizes)) < 2:
+        raise ValueError("two sizes at least")
+    x = np.array([[1.0, cost.n_pairs(n)] for n in sizes])
+    fixed, per_pair = np.linalg.solve(x.T @ x, x.T @ np.asarray(seconds, dtype=float))
+    return fixed, per_pair
 
 
-def test_extrapolation_rejects_linear_and_n_squared_scaling():
-    def linear(sizes, seconds, n_target):
-        return seconds[-1] / sizes[-1] * n_target
+@pytest.mark.parametrize("answer", [fit_fixed_and_pair_cost, by_normal_equations])
+def test_fixed_cost_fit_accepts_sound_answers(answer):
+    result = checks.fixed_and_pair_cost(answer, strict=True)
+    assert result.passed and len(result.passed_cases) == 5
 
-    def n_squared(sizes, seconds, n_target):
-        per = np.polyfit(np.square(sizes), seconds, 1)[0]
-        return per * n_target ** 2
 
-    for wrong in (linear, n_squared):
-        result = checks.extrapolate_pair_cost(wrong)
-        assert not result.passed and result.failed_cases
-        report = result.report()
-        assert "49995" not in report.replace(",", "")  # the expected value is never shown
-    hint = dict(checks.extrapolate_pair_cost(linear).failed_cases)["clean timings, n = 10,000"]
-    assert "too low" in hint and "pairs" in hint
-    assert "pairs, not n squared" in dict(checks.extrapolate_pair_cost(n_squared).failed_cases)
+def test_fixed_cost_fit_names_typical_mistakes_without_giving_the_figures():
+    def through_origin(sizes, seconds):
+        if len(set(sizes)) < 2:
+            raise ValueError("two sizes at least")
+        return 0.0, cost.fit_per_unit(sizes, seconds, "pairs")
+
+    def swapped(sizes, seconds):
+        return fit_fixed_and_pair_cost(sizes, seconds)[::-1]
+
+    def per_sentence(sizes, seconds):
+        if len(set(sizes)) < 2:
+            raise ValueError("two sizes at least")
+        slope, intercept = np.polyfit(sizes, seconds, 1)
+        return intercept, slope
+
+    def n_squared(sizes, seconds):
+        if len(set(sizes)) < 2:
+            raise ValueError("two sizes at least")
+        slope, intercept = np.polyfit(np.square(sizes), seconds, 1)
+        return intercept, slope
+
+    def no_error(sizes, seconds):  # one size: returns its timing as the fixed cost instead of raising
+        return (seconds[0], 0.0) if len(set(sizes)) < 2 else fit_fixed_and_pair_cost(sizes, seconds)
+
+    expected = {through_origin: "through the origin", swapped: "wrong order", per_sentence: "not of sentences",
+                n_squared: "not n squared"}
+    for wrong, hint in expected.items():
+        result = checks.fixed_and_pair_cost(wrong)
+        assert not result.passed and hint in hints(result), (wrong.__name__, result.report())
+        assert "0.05" not in result.report() and "0.001" not in result.report()  # the expected values never show
+    failed = dict(checks.fixed_and_pair_cost(no_error).failed_cases)
+    assert list(failed) == ["one size only"] and "no error was raised" in failed["one size only"]
+    with pytest.raises(ExerciseNotPassed):
+        checks.fixed_and_pair_cost(through_origin, strict=True)
 
 
 def test_quiz_accepts_the_answers_and_gives_hints_without_them():
@@ -78,7 +110,7 @@ def test_quiz_accepts_the_answers_and_gives_hints_without_them():
     assert checks.which_encoder({k: v.upper() for k, v in QUIZ_ANSWER.items()}).passed
 
 
-@pytest.mark.parametrize("checker", [checks.encoder_passes, checks.extrapolate_pair_cost])
+@pytest.mark.parametrize("checker", [checks.encoder_passes, checks.fixed_and_pair_cost])
 def test_stub_functions_are_reported_as_not_written(checker):
     result = checker(stub)
     assert result.not_written and "not written yet" in result.report()

@@ -1,13 +1,15 @@
-"""Checkers for chapter 3 (cross-encoder vs bi-encoder): counting pairs, extrapolating cost, choosing."""
+"""Checkers for chapter 3 (cross-encoder vs bi-encoder): counting passes, fitting a fixed cost, choosing."""
 
 from __future__ import annotations
 
 import math
 
-from ..cost import extrapolate, n_pairs
-from .core import expect, fail, run_checks
+import numpy as np
 
-__all__ = ["encoder_passes", "extrapolate_pair_cost", "which_encoder"]
+from ..cost import fit_per_unit, n_pairs
+from .core import expect, expect_value_error, fail, run_checks
+
+__all__ = ["encoder_passes", "fixed_and_pair_cost", "which_encoder"]
 
 #: Exercise 3.3: task key -> description. Answer each with "cross" or "bi".
 ARCHITECTURE_TASKS = {
@@ -67,40 +69,72 @@ def encoder_passes(fn, strict: bool = False):
     ], strict)
 
 
-def extrapolate_pair_cost(fn, strict: bool = False):
-    """Exercise 3.2: ``fn(sizes, seconds, n_target) -> seconds`` for a cross-encoder scoring all pairs.
+def _line_fit(x, y) -> tuple[float, float]:
+    """(intercept, slope) of the least-squares line y = intercept + slope * x."""
+    slope, intercept = np.polyfit(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), 1)
+    return float(intercept), float(slope)
 
-    ``sizes`` are numbers of sentences, ``seconds`` the measured time to score all their pairs.
+
+def fixed_and_pair_cost(fn, strict: bool = False):
+    """Exercise 3.2: ``fn(sizes, seconds) -> (fixed_seconds, seconds_per_pair)``.
+
+    ``seconds[i]`` is how long a cross-encoder took to score all pairs of ``sizes[i]`` sentences. The answer is
+    the least-squares line ``seconds = fixed + per_pair * n (n - 1) / 2`` over all the measurements (a fixed
+    cost, unlike the chapter's fit through the origin); fewer than two different sizes raise ``ValueError``.
     """
 
-    def case(sizes, seconds, n_target, hint, rel=0.02):
+    def pairs_of(sizes):
+        return [n_pairs(n) for n in sizes]
+
+    def case(sizes, seconds, hint):
         def test():
-            out = fn(list(sizes), list(seconds), n_target)
-            expect(isinstance(out, (int, float)) or hasattr(out, "item"),
-                   f"return a number of seconds, not {type(out).__name__}.")
-            out = float(out)
-            expect(math.isfinite(out), "your result is not a finite number.")
-            want = extrapolate(sizes, seconds, n_target, kind="pairs")
-            if want == 0:
-                expect(abs(out) < 1e-6, hint)
-            elif not math.isclose(out, want, rel_tol=rel):
-                direction = "too high" if out > want else "too low"
-                fail(f"{direction} by a factor of {out / want:.2f}; {hint}")
+            out = fn(list(sizes), list(seconds))
+            expect(isinstance(out, (tuple, list)) and len(out) == 2,
+                   "return a pair (fixed_seconds, seconds_per_pair).")
+            fixed, per_pair = (float(v) for v in out)
+            expect(math.isfinite(fixed) and math.isfinite(per_pair), "your result is not a pair of finite numbers.")
+            want_fixed, want_per_pair = _line_fit(pairs_of(sizes), seconds)
+            scale = max(abs(s) for s in seconds)  # tolerance in the unit of the timings
+
+            def same(got, want_fixed_, want_per_pair_):
+                return (abs(got[0] - want_fixed_) <= 1e-6 * scale
+                        and math.isclose(got[1], want_per_pair_, rel_tol=1e-4, abs_tol=1e-12))
+
+            if same((fixed, per_pair), want_fixed, want_per_pair):
+                return
+            if same((per_pair, fixed), want_fixed, want_per_pair):
+                fail("the two numbers are the right ones in the wrong order: return (fixed_seconds, "
+                     "seconds_per_pair).")
+            if abs(fixed) <= 1e-12 and math.isclose(per_pair, fit_per_unit(sizes, seconds, "pairs"), rel_tol=1e-4):
+                fail("that is the fit through the origin the chapter used; let the line have its own intercept, "
+                     "the fixed cost.")
+            for x, why in [(list(sizes), "the work grows with the number of pairs, not of sentences"),
+                           ([n * n for n in sizes], "count unordered pairs of distinct sentences, n (n - 1) / 2, "
+                                                    "not n squared")]:
+                if same((fixed, per_pair), *_line_fit(x, seconds)):
+                    fail(f"{why}.")
+            fail(hint)
         return test
 
-    exact = [1e-3 * n_pairs(n) for n in (10, 20, 40)]  # exactly 1 ms per pair
-    noisy = [s * f for s, f in zip([2e-3 * n_pairs(n) for n in (8, 16, 32, 64)], (1.03, 0.97, 1.02, 0.99))]
-    return run_checks("extrapolate pair cost", [
-        ("clean timings, n = 10,000", case((10, 20, 40), exact, 10_000,
-                                           "the time grows with the number of pairs, not of sentences.")),
-        ("inside the measured range", case((10, 20, 40), exact, 20, "at a measured size, predict the measurement.")),
-        ("noisy timings", case((8, 16, 32, 64), noisy, 5_000,
-                               "fit one cost per pair using all the measurements, then multiply by the pairs "
-                               "of the target.", rel=0.05)),
-        ("one sentence", case((10, 20, 40), exact, 1, "one sentence has no pairs to score.")),
-        ("pairs, not n squared", case((4, 8), [1e-3 * n_pairs(n) for n in (4, 8)], 1_000,
-                                      "count unordered pairs of distinct sentences exactly (exercise 3.1), "
-                                      "both for the measurements and for the target.")),
+    def too_few(sizes, seconds):
+        def test():
+            expect_value_error(lambda: fn(list(sizes), list(seconds)),
+                               "One size gives one point, and a line with a fixed cost needs two different sizes.")
+        return test
+
+    with_fixed = [0.05 + 1e-3 * p for p in pairs_of((10, 20, 40))]  # 50 ms once, then 1 ms per pair
+    noisy = [(0.2 + 2e-3 * p) * f for p, f in zip(pairs_of((8, 16, 32, 64)), (1.03, 0.97, 1.02, 0.99))]
+    return run_checks("fixed and pair cost", [
+        ("a fixed cost and a cost per pair", case((10, 20, 40), with_fixed,
+                                                  "fit a straight line of the seconds against the pairs by least "
+                                                  "squares.")),
+        ("no fixed cost", case((10, 20, 40), [1e-3 * p for p in pairs_of((10, 20, 40))],
+                               "timings exactly proportional to the pairs have a fixed cost of zero.")),
+        ("noisy timings", case((8, 16, 32, 64), noisy, "use every measurement in one least-squares fit, not just "
+                                                       "two of them.")),
+        ("two sizes", case((4, 8), [0.01 + 2e-3 * p for p in pairs_of((4, 8))],
+                           "with two sizes the line goes through both measurements.")),
+        ("one size only", too_few((20, 20), [0.5, 0.52])),
     ], strict)
 
 
