@@ -75,7 +75,8 @@ class RetrievalTask:
         for what, texts in (("queries", self.queries), ("corpus", self.corpus)):
             if not isinstance(texts, dict) or not texts:
                 raise ValueError(f"{what} must be a non-empty dict {{id: text}}, got {type(texts).__name__} "
-                                 f"of length {len(texts) if hasattr(texts, '__len__') else '?'}.")
+                                 f"of length {len(texts) if hasattr(texts, '__len__') else '?'}. "
+                                 f"Give at least one {'query' if what == 'queries' else 'document'}.")
             for key, text in texts.items():
                 if not isinstance(key, str) or not isinstance(text, str) or not text.strip():
                     raise ValueError(f"{what}[{key!r}] = {text!r}: ids and texts must be strings, texts non-empty. "
@@ -343,13 +344,15 @@ def rank_corpus(query_embeddings, corpus_embeddings, corpus_ids, k: int,
                          "pass one embedding per id, and at least one.")
     if len(set(corpus_ids)) != len(corpus_ids):
         raise ValueError("corpus_ids holds the same id twice: give each document its own id.")
-    if not isinstance(k, int) or k < 1:
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         raise ValueError(f"k must be a whole number of at least 1, got {k!r}.")
+    if k > len(corpus_ids):
+        raise ValueError(f"k={k} is larger than the corpus ({len(corpus_ids)} documents): every document would be "
+                         f"in the top {k}. Use k up to {len(corpus_ids)}, or search a larger corpus.")
     order = sorted(range(len(corpus_ids)), key=corpus_ids.__getitem__)
     ids = [corpus_ids[i] for i in order]
     corpus = F.normalize(corpus_embeddings[torch.tensor(order)].float(), p=2, dim=-1)
     queries = F.normalize(query_embeddings.float().to(corpus.device), p=2, dim=-1)
-    k = min(k, len(ids))
     ranked = []
     for start in range(0, len(queries), query_chunk_size):
         scores = queries[start:start + query_chunk_size] @ corpus.T
@@ -416,7 +419,8 @@ def evaluate_retrieval(model, task: RetrievalTask, batch_size: int = 64, accurac
     query_embeddings = _embed(model, [task.queries[q] for q in qids], "query", batch_size)
     corpus_embeddings = _embed(model, [task.corpus[c] for c in cids], "document", batch_size)
     depth = max(max(ks, default=1) for ks in (accuracy_at_k, precision_recall_at_k, mrr_at_k, ndcg_at_k, map_at_k))
-    hits = dict(zip(qids, rank_corpus(query_embeddings, corpus_embeddings, cids, depth)))
+    # metrics at a k beyond the corpus read the whole ranked corpus, as InformationRetrievalEvaluator does
+    hits = dict(zip(qids, rank_corpus(query_embeddings, corpus_embeddings, cids, min(depth, len(cids)))))
     figures = retrieval_metrics({q: [c for c, _ in row] for q, row in hits.items()}, task.relevant, "cosine",
                                 accuracy_at_k, precision_recall_at_k, mrr_at_k, ndcg_at_k, map_at_k)
     return (figures, hits) if return_rankings else figures

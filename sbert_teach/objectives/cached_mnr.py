@@ -125,6 +125,12 @@ class CachedMultipleNegativesRankingObjective(MultipleNegativesRankingObjective)
             raise RuntimeError("The cached MNR objective runs in one process only: under torchrun, DDP would see "
                                "each parameter's gradient once per mini-batch. Use MultipleNegativesRankingObjective "
                                "(objective 'mnr') with a smaller per-process batch instead.")
+        rows = features["attention_mask"].shape[0]
+        if needs_backward and self.mini_batch_size > rows:
+            # the training loop's batches are all full, so this is the batch size: no gradient cache at all
+            raise ValueError(f"mini_batch_size={self.mini_batch_size} is larger than the batch of {rows} rows, so "
+                             "the cache saves no memory and costs a second pass. Set mini_batch_size to at most "
+                             f"{rows} (the batch size), or raise the batch size.")
         parts = mini_batches(features, self.mini_batch_size)
         states, vectors = [], []
         with torch.no_grad():

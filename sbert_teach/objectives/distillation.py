@@ -34,17 +34,22 @@ import torch.nn.functional as F
 from .base import Objective, computed_in_float32, require_labels
 
 
+def check_same_width(student_width: int, teacher_width: int) -> None:
+    """Refuse a student and a teacher of different widths before any training, naming the fixes."""
+    if student_width != teacher_width:
+        raise ValueError(f"The student's vectors have {student_width} dimensions but the teacher's have "
+                         f"{teacher_width}: MSE needs the same width. Give the student a projection to the "
+                         f"teacher's width (SentenceEncoder(..., dense_dim={teacher_width})), or reduce the "
+                         f"teacher's vectors to {student_width} dimensions (e.g. PCA) before training.")
+
+
 @computed_in_float32
 def mse_loss_from_embeddings(student, teacher):
     """Mean of ``(student - teacher) ** 2`` over every row and dimension."""
     if teacher.dim() != 2 or student.dim() != 2:
         raise ValueError(f"Expected one vector per row on both sides, got student {tuple(student.shape)} and "
                          f"teacher {tuple(teacher.shape)}.")
-    if teacher.shape[1] != student.shape[1]:
-        raise ValueError(f"The student's vectors have {student.shape[1]} dimensions but the teacher's have "
-                         f"{teacher.shape[1]}: MSE needs the same width. Give the student a projection to the "
-                         f"teacher's width (SentenceEncoder(..., dense_dim={teacher.shape[1]})), or reduce the "
-                         f"teacher's vectors to {student.shape[1]} dimensions (e.g. PCA) before training.")
+    check_same_width(student.shape[1], teacher.shape[1])
     if teacher.shape[0] != student.shape[0]:
         raise ValueError(f"Expected {student.shape[0]} teacher vectors, one per sentence, got {teacher.shape[0]}.")
     return F.mse_loss(student, teacher.to(student.dtype))
