@@ -146,6 +146,8 @@ def test_bad_inputs_name_the_problem():
         mine_hard_negatives("q", ["p"], VECTORS)
     with pytest.raises(ValueError, match="empty"):
         mine_hard_negatives([], [], VECTORS)
+    with pytest.raises(ValueError, match="corpus is empty. Pass at least one"):
+        mine_hard_negatives(["q"], ["p"], VECTORS, corpus=[])
     with pytest.raises(KeyError, match="no vector"):
         mine_hard_negatives(["q"], ["p"], VECTORS, corpus=["unknown text"])
     with pytest.raises(TypeError, match="SentenceEncoder"):

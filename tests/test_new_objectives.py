@@ -214,6 +214,20 @@ def test_cached_mnr_bad_settings_are_clear_errors(encoder):
     with pytest.raises(ValueError, match="mini_batch_size must be a positive whole number"):
         make_objective("cached_mnr", encoder, mini_batch_size=0)
     assert make_objective("cached_mnr", encoder, use_hard_negatives=False).text_columns == ("anchor", "positive")
+    # a mini-batch larger than the batch would cache nothing: refused when training, before any backward pass
+    objective = make_objective("cached_mnr", encoder, mini_batch_size=B + 1)
+    with pytest.raises(ValueError, match=rf"mini_batch_size={B + 1} is larger than the batch of {B} rows.*at most {B}"):
+        objective(columns(encoder, ANCHORS, POSITIVES))
+    with torch.no_grad():  # evaluation batches may be any size
+        assert torch.isfinite(objective(columns(encoder, ANCHORS, POSITIVES)))
+
+
+def test_distillation_widths_are_checked_before_training():
+    from sbert_teach.objectives.distillation import check_same_width
+
+    check_same_width(384, 384)
+    with pytest.raises(ValueError, match=r"384 dimensions but the teacher's have 768.*dense_dim=768.*PCA"):
+        check_same_width(384, 768)
 
 
 def test_the_training_loop_trains_the_cached_objective(encoder):

@@ -83,6 +83,28 @@ def test_rank_corpus_is_exact_and_breaks_ties_by_the_smaller_id():
         rank_corpus(corpus, corpus, ["a", "a", "b", "c"], k=1)
 
 
+def test_k_larger_than_the_corpus_names_the_fix():
+    corpus = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match=r"k=3 is larger than the corpus \(2 documents\).*Use k up to 2"):
+        rank_corpus(corpus[:1], corpus, ["d1", "d2"], k=3)
+    assert len(rank_corpus(corpus[:1], corpus, ["d1", "d2"], k=2)[0]) == 2
+
+
+def test_the_evaluator_reads_a_small_corpus_whole_at_a_larger_k():
+    """Its default cut-offs (up to MAP@100) stay usable on a tiny corpus: they read the whole ranking, as
+    InformationRetrievalEvaluator does; only an explicit ranking deeper than the corpus is an error."""
+    class Vectors:
+        table = {"a cat": [1.0, 0.0], "a dog": [0.0, 1.0], "A cat sleeps.": [0.9, 0.1], "A dog runs.": [0.2, 0.8]}
+
+        def encode(self, texts, batch_size=64):
+            return torch.tensor([self.table[t] for t in texts])
+
+    task = RetrievalTask({"q1": "a cat", "q2": "a dog"}, {"d1": "A cat sleeps.", "d2": "A dog runs."},
+                         {"q1": {"d1"}, "q2": {"d2"}})
+    figures = evaluate_retrieval(Vectors(), task)
+    assert figures["cosine_recall@1"] == 1.0 and figures["cosine_precision@10"] == pytest.approx(0.1)
+
+
 # ----------------------------------------------------------------------------
 # The task
 
@@ -99,6 +121,8 @@ def test_a_task_of_your_own_is_checked():
         RetrievalTask({"q1": "a sleeping cat"}, corpus, {"q1": {"d1"}, "q9": {"d2"}})
     with pytest.raises(ValueError, match="texts non-empty"):
         RetrievalTask({"q1": " "}, corpus, {"q1": {"d1"}})
+    with pytest.raises(ValueError, match="corpus must be a non-empty dict.*Give at least one document"):
+        RetrievalTask({"q1": "a sleeping cat"}, {}, {"q1": {"d1"}})
     with pytest.raises(ValueError, match="no training pairs"):
         task.pairs_dataset()
 
