@@ -8,11 +8,13 @@ from checks_helpers import assert_reports_not_written, hints
 
 # The answers in notebooks/09_beyond.ipynb
 def make_simcse_pairs(sentences):
-    kept = []
+    kept, seen = [], set()
     for i, sentence in enumerate(sentences):
         if not sentence.strip():
             raise ValueError(f"sentences[{i}] is empty; remove it.")
-        if sentence not in kept:
+        key = " ".join(sentence.lower().split())  # what an uncased tokenizer sees
+        if key not in seen:
+            seen.add(key)
             kept.append(sentence)
     if not kept:
         raise ValueError("No sentences given.")
@@ -31,10 +33,40 @@ def not_written(*args, **kwargs):
     raise NotImplementedError
 
 
-@pytest.mark.parametrize("answer", [make_simcse_pairs, unsupervised.simcse_pairs])
-def test_simcse_reference_answers_pass(answer):
-    result = checks.simcse_pairs(answer, strict=True)
-    assert result.passed and len(result.passed_cases) == 7
+def test_simcse_reference_answer_passes():
+    result = checks.simcse_pairs(make_simcse_pairs, strict=True)
+    assert result.passed and len(result.passed_cases) == 9
+
+
+def test_the_package_function_drops_exact_repeats_only_and_does_not_pass():
+    # calling unsupervised.simcse_pairs is not an answer: it keeps 'A man plays.' and 'a man plays.'
+    failed = dict(checks.simcse_pairs(unsupervised.simcse_pairs).failed_cases)
+    assert list(failed) == ["repeats in another case or spacing"]
+    assert "uncased tokenizer" in failed["repeats in another case or spacing"]
+
+
+def test_simcse_lowercased_or_over_eager_answers_fail_with_hints():
+    def stores_lowercase(sentences):
+        return make_simcse_pairs([" ".join(s.lower().split()) for s in sentences])
+
+    assert "as it was first written" in hints(checks.simcse_pairs(stores_lowercase))
+
+    def ignores_punctuation(sentences):
+        kept, seen = [], set()
+        for s in sentences:
+            if not s.strip():
+                raise ValueError("empty")
+            key = "".join(ch for ch in s.lower() if ch.isalnum())
+            if key not in seen:
+                seen.add(key)
+                kept.append(s)
+        if not kept:
+            raise ValueError("none")
+        return Dataset.from_dict({"anchor": kept, "positive": kept})
+
+    failed = dict(checks.simcse_pairs(ignores_punctuation).failed_cases)
+    assert list(failed) == ["punctuation makes another sentence"] and "full stop" in failed[
+        "punctuation makes another sentence"]
 
 
 def test_simcse_without_checks_or_dedup_fails_with_hints():
@@ -43,9 +75,11 @@ def test_simcse_without_checks_or_dedup_fails_with_hints():
 
     result = checks.simcse_pairs(naive)
     failed = dict(result.failed_cases)
-    assert set(failed) == {"repeated sentences", "empty sentence", "whitespace-only sentence", "empty list"}
+    assert set(failed) == {"exact repeats", "repeats in another case or spacing", "empty sentence",
+                           "whitespace-only sentence", "empty list"}
     assert "no error was raised" in failed["empty sentence"]
-    assert "Dataset.from_dict" not in hints(result) and "strip" not in hints(result)
+    assert "Dataset.from_dict" not in hints(result) and "strip" not in hints(result) and "split()" not in hints(
+        result)
 
 
 def test_simcse_shuffled_or_wrong_columns_fail():

@@ -25,9 +25,11 @@ def _columns(ds):
 def simcse_pairs(fn, strict: bool = False):
     """Exercise 9.1: ``fn(sentences) -> Dataset`` with columns ``anchor`` and ``positive``.
 
-    Both columns hold the sentence itself, in the order given; a repeated
-    sentence is kept only at its first position; an empty list or an empty /
-    whitespace-only sentence raises ``ValueError``.
+    Both columns hold the sentence itself, in the order given. Two sentences that differ only in letter case or
+    in spaces (leading, trailing, repeated) are one input to an uncased word-piece tokenizer, so only the first
+    of them is kept, as first written; anything else (a full stop, a hyphen) makes a different input. An empty
+    list or an empty / whitespace-only sentence raises ``ValueError``. The package's
+    ``unsupervised.simcse_pairs`` drops exact repeats only, so it does not pass.
     """
     sentences = ["A man is playing a guitar.", "Two dogs run on the beach.", "The stock market fell.",
                  "A woman slices an onion.", "Rain is expected tomorrow."]
@@ -45,11 +47,28 @@ def simcse_pairs(fn, strict: bool = False):
         anchors, positives = _columns(fn(["Just one."]))
         expect(anchors == positives == ["Just one."], "a single sentence gives a single row.")
 
-    def repeats():
+    def exact_repeats():
         anchors, _ = _columns(fn(["b x", "a x", "b x", "c x", "a x"]))
         expect(len(anchors) == 3, "a sentence that appears twice would be its own in-batch negative: keep "
                                   "each sentence once.")
         expect(anchors == ["b x", "a x", "c x"], "keep each repeated sentence at the position where it first appears.")
+
+    def case_and_spaces():
+        given = ["A man plays.", "Rain.", "a man plays.", "  A MAN  plays. ", "rain.\n"]
+        anchors, positives = _columns(fn(given))
+        expect(anchors == positives, "the two columns differ: the positive is the very same text as the anchor.")
+        if len(anchors) == len(given):
+            fail("'A man plays.' and 'a man plays.' are different strings but one input to an uncased tokenizer, "
+                 "which lower-cases the text and splits it on spaces; compare the sentences in that form.")
+        if [a.lower() for a in anchors] == ["a man plays.", "rain."] and anchors != ["A man plays.", "Rain."]:
+            fail("compare the sentences lower-cased, but keep each one as it was first written.")
+        expect(anchors == ["A man plays.", "Rain."], "ignore letter case and spaces only (leading, trailing and "
+                                                     "repeated ones), and keep the first spelling at its place.")
+
+    def punctuation_counts():
+        anchors, _ = _columns(fn(["A dog runs.", "A dog runs", "A dog-run."]))
+        expect(len(anchors) == 3, "only letter case and spaces are ignored: a full stop or a hyphen is a word "
+                                  "piece of its own, so those sentences are different inputs.")
 
     def rejects(bad, hint):
         def test():
@@ -57,14 +76,16 @@ def simcse_pairs(fn, strict: bool = False):
         return test
 
     def input_unchanged():
-        given = ["b x", "a x", "b x"]
+        given = ["b x", "B x", "b x "]
         fn(given)
-        expect(given == ["b x", "a x", "b x"], "your function changed the list it was given; build a new one.")
+        expect(given == ["b x", "B x", "b x "], "your function changed the list it was given; build a new one.")
 
     return run_checks("SimCSE pairs", [
         ("same text in both columns, order kept", same_text_in_order),
         ("one sentence", one_sentence),
-        ("repeated sentences", repeats),
+        ("exact repeats", exact_repeats),
+        ("repeats in another case or spacing", case_and_spaces),
+        ("punctuation makes another sentence", punctuation_counts),
         ("empty sentence", rejects(["A dog.", ""], "An empty sentence has nothing to encode: raise a ValueError "
                                                    "that says which position is empty.")),
         ("whitespace-only sentence", rejects(["A dog.", "   \n"], "A sentence of spaces is empty too once the "
