@@ -300,3 +300,21 @@ def test_evaluate_retrieval_refuses_an_empty_corpus(tiny, capsys, tmp_path):
     code, _, err = run(capsys, "evaluate-retrieval", "--queries", files[0], "--corpus", files[1], "--relevant",
                        files[2])
     assert_refused(code, err, "corpus.csv has no rows")
+
+
+def test_every_command_line_example_in_the_readme_parses():
+    """The README's command-line section and the --help epilog show each piece with one line: each must be a
+    valid command (parsed here, not run)."""
+    import shlex
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Command line"):readme.index("## Resources: hub or packaged")]
+    lines = [line for line in (section + cli.EXAMPLES).splitlines()
+             if line.strip().startswith("python -m sbert_teach ") and "--help" not in line]
+    commands = {shlex.split(line.split("#")[0])[3] for line in lines}
+    assert {"train", "mine", "evaluate-retrieval", "evaluate"} <= commands
+    assert all(option in section for option in ("--data", "--mini-batch-size", "--dims", "--teacher", "--static"))
+    parser = cli.build_parser()
+    for line in lines:
+        parser.parse_args(shlex.split(line.split("#")[0])[3:])  # argparse exits on an unknown option or choice
