@@ -134,7 +134,8 @@ def get(name: str) -> Recipe:
 
 
 def trainable() -> list[str]:
-    """The recipes that can be trained by name (the command line's ``--objective`` choices)."""
+    """The recipes the book has data for: trained by name (``train --objective NAME``); every recipe, these
+    and the rest, trains on your own file with ``--data FILE``."""
     return [name for name, recipe in RECIPES.items() if recipe.trainable]
 
 
