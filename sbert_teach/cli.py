@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="cached_mnr: rows embedded at once with gradients (at most --batch-size)")
     part3.add_argument("--dims", type=int, nargs="+", default=None, metavar="D",
                        help="matryoshka: the widths trained, widest first (default: 384 256 128 64 32)")
-    part3.add_argument("--inner", default=None, choices=[recipe.name for recipe in recipes],
+    part3.add_argument("--inner", default=None, choices=[r.name for r in recipes if r.name != "matryoshka"],
                        help="matryoshka: the objective it trains at every width (default: mnr)")
     part3.add_argument("--teacher", default=None,
                        help="distill_mse: the model whose vectors --start learns: 'reference' (default) or a folder")

@@ -130,6 +130,12 @@ def training_dataset(table, objective, source: str, name: str, label_given: bool
         num_labels = getattr(objective, "num_labels", None)
         if num_labels:  # classes, e.g. softmax's 0, 1, 2
             check_labels(values, num_labels)
+        elif not objective.label_dtype.is_floating_point:  # classes without a fixed number (batch_hard)
+            bad = [(i, v) for i, v in enumerate(values, start=1) if isinstance(v, bool) or not isinstance(v, int)]
+            if bad:
+                row, v = bad[0]
+                raise TypeError(f"{source}, row {row}, column {label!r}: {v!r} is not a whole number. Number the "
+                                f"classes 0, 1, 2, ... ({len(bad)} such rows), e.g. with pandas' factorize.")
         elif objective.label_dtype.is_floating_point and values and not isinstance(values[0], list):
             bad = [(i, v) for i, v in enumerate(values)
                    if isinstance(v, str) or v is None or not -1.0 <= float(v) <= 1.0]

@@ -114,6 +114,15 @@ def test_train_on_your_file_in_each_format(suffix, tiny, capsys, tmp_path):
     assert not torch.equal(start.encode(ANCHORS[:2]), trained.encode(ANCHORS[:2]))
 
 
+@pytest.mark.parametrize("objective, columns", [
+    ("regression", {"sentence1": ANCHORS, "sentence2": POSITIVES, "score": [0.9, 0.1, 0.5, 0.7, 0.3, 0.0, 1.0, 0.6]}),
+    ("batch_hard", {"sentence": ANCHORS, "label": [0, 1, 2, 1, 0, 1, 2, 0]}),
+])
+def test_losses_with_labels_train_on_your_file(objective, columns, tiny, capsys, tmp_path):
+    code, out, err = train(capsys, tmp_path, pairs_file(tmp_path, **columns), objective=objective)
+    assert code == 0 and f"rows: 8  columns: {', '.join(columns)}" in out, err
+
+
 def test_a_json_file_holding_one_list_is_read_too(tmp_path):
     path = tmp_path / "pairs.json"
     path.write_text(json.dumps([{"anchor": a, "positive": p} for a, p in zip(ANCHORS, POSITIVES)]))
@@ -140,9 +149,10 @@ def test_wrong_columns_get_chapter_8s_error(objective, columns, missing, tiny, c
     ("hole.csv", "anchor,positive\na cat,a kitten\na dog,\n", "row 2, column 'positive' is empty"),
     ("scores.csv", "sentence1,sentence2,score\na,b,4.0\n", "not a similarity between -1 and 1 (1 such rows)"),
     ("labels.csv", "sentence1,sentence2,label\na,b,3\n", "labels[0] = 3 is out of range 0..2"),
+    ("topics.csv", "sentence,label\na,billing\nb,2\n", "row 1, column 'label': 'billing' is not a whole number"),
 ])
 def test_bad_files_are_refused_by_name(name, content, message, tiny, capsys, tmp_path):
-    objective = {"scores.csv": "regression", "labels.csv": "softmax"}.get(name, "mnr")
+    objective = {"scores.csv": "regression", "labels.csv": "softmax", "topics.csv": "batch_hard"}.get(name, "mnr")
     (tmp_path / name).write_text(content)
     code, _, err = train(capsys, tmp_path, tmp_path / name, objective=objective)
     assert_refused(code, err, message)
