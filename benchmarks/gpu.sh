@@ -19,7 +19,9 @@ if ! "$PY" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1
 fi
 "$PY" -c "import torch; print('device:', torch.cuda.get_device_name(0), '| torch', torch.__version__, '| CUDA', torch.version.cuda)"
 
-for bench in train_vs_st encode_vs_st scaling switches bert_base; do
+# static_vs_transformer onwards: not yet run on a GPU (written 2026-12-07 on a CPU-only machine)
+for bench in train_vs_st encode_vs_st scaling switches bert_base static_vs_transformer lora_vs_full \
+             cached_mnr_memory miner_vs_library retrieval_vs_library; do
   echo "== $bench (cuda) =="
   "$PY" "benchmarks/$bench.py" $SIZE --device cuda --tag _cuda
 done

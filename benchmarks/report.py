@@ -90,7 +90,7 @@ def machine_line(rec) -> str:
     load_avg = m.get("load_average_at_start")
     busy = ""
     if load_avg and m.get("cpu_cores") and load_avg[0] > m["cpu_cores"]:
-        busy = (f" **The machine was busy** (load average {load_avg[0]:.1f} on {m['cpu_cores']} cores at the start):"
+        busy = (f" **The machine was busy** (loaded: load average {load_avg[0]:.1f} on {m['cpu_cores']} cores at the start):"
                 " wall times are noisy; the CPU-time ratios are steadier.")
     return (f"*Measured {m.get('date_utc', '?')} on {where} ({m.get('device', '?')}), mode `{rec.get('mode', '?')}`; "
             f"torch {v.get('torch', '?')}, transformers {v.get('transformers', '?')}, "
@@ -172,11 +172,121 @@ def bert_base_section(rec) -> list[str]:
             f"{spread(r['paired_ratio_vs_plain_passes'])} |"]
 
 
+def static_section(rec) -> list[str]:
+    s, r = rec["settings"], rec["results"]
+    sts = r["sts_test"]
+    return [f"Encoding {s['sentences']:,} sentences ({s['source']}), batch {s['batch_size']}, {s['reps']} alternating "
+            f"repetitions per side, one torch thread. The static model is {s['static']}; both are then scored on "
+            f"the STSb test split ({sts['transformer']['n']:,} pairs, Spearman of cosine similarity).", "",
+            "| encoder | sentences/s | STSb test Spearman |", "| --- | --- | --- |",
+            f"| transformer ({s['transformer']}) | {spread(r['sentences_per_second']['transformer'], 0)} | "
+            f"{sts['transformer']['spearman_cosine']:.4f} |",
+            f"| static word-piece table | {spread(r['sentences_per_second']['static'], 0)} | "
+            f"{sts['static']['spearman_cosine']:.4f} |", "",
+            f"Transformer time / static time: **{spread(r['paired_ratio'])}** (wall), "
+            f"**{spread(r['cpu_time_ratio'])}** (CPU time): how many times faster the static table encodes. "
+            "The Spearman column is what that speed costs."]
+
+
+def lora_section(rec) -> list[str]:
+    s, r = rec["settings"], rec["results"]
+    lora = s["lora"]
+    out = [f"{s['steps']} training steps of {s['batch_size']} pairs ({s['objective']}), {s['reps']} alternating "
+           f"repetitions per side, each on a fresh copy of {s['model']}; LoRA r={lora['r']}, alpha={lora['alpha']} on "
+           f"{lora['target_modules']}. Time per step is `TrainResult.seconds` over the steps.", "",
+           "| side | trainable parameters | of all | step ms (wall) | step ms (CPU time) |",
+           "| --- | --- | --- | --- | --- |"]
+    for side, name in (("full", "full fine-tuning"), ("lora", "LoRA")):
+        p = r["parameters"][side]
+        ms = {k: 1000 * r["step_seconds"][side][k] for k in ("median", "min", "max")}
+        cpu = {k: 1000 * r["step_cpu_seconds"][side][k] for k in ("median", "min", "max")}
+        out.append(f"| {name} | {p['trainable']:,} | {100 * p['trainable'] / p['total']:.2f}% | {spread(ms, 0)} | "
+                   f"{spread(cpu, 0)} |")
+    ratios = rec["ratios"]
+    out += ["", f"Full step time / LoRA step time: **{ratios['lora_vs_full_step_time_ratio']:.2f}x** (wall), "
+            f"**{ratios['lora_vs_full_cpu_time_ratio']:.2f}x** (CPU time). LoRA still runs the whole forward and "
+            "backward pass through the frozen weights (the gradients must reach the adapters in every layer); "
+            "what it saves is the gradients of the frozen weights and the optimizer's work and state for them."]
+    return out
+
+
+def cached_mnr_section(rec) -> list[str]:
+    s, rows = rec["settings"], rec["results"]["rows"]
+    method = rows[0]["method"] if rows else "?"
+    out = [f"One training step (forward and backward, {s['step']}) of multiple-negatives ranking on {s['data']}, "
+           f"{s['model']}, `max_length` {s['max_seq_length']}; each configuration in a fresh process. Peak memory is "
+           f"how far the step raised the process's memory above what the loaded model and batch already used "
+           f"({method}); it includes the parameter gradients, the same on every row. The step time is the median "
+           f"of {s['timed_steps']} timed step(s) after an untimed first one. The last two columns compare each row with "
+           "plain MNR at the same batch: in the memory column above 1 means the cached step needs that many "
+           "times less memory; in the time column below 1 means it takes longer (the second forward pass).", "",
+           "| batch | step | peak memory growth | plain / this (memory) | step s (CPU s) | plain / this (CPU time) |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    for row in rows:
+        step = "plain MNR" if row["mini_batch"] is None else f"cached, mini-batch {row['mini_batch']}"
+        out.append(f"| {row['batch']} | {step} | {row['peak_growth_bytes'] / 2**20:,.0f} MiB | "
+                   f"{row['memory_vs_plain']:.2f}x | {f(row['step_seconds']['median'], 2)} "
+                   f"({f(row['step_cpu_seconds']['median'], 2)}) | {row['cpu_time_vs_plain']:.2f}x |")
+    head, ratios = s["headline"], rec["ratios"]
+    out += ["", f"At batch {head['batch']} with mini-batches of {head['mini_batch']}: plain / cached peak memory "
+            f"**{ratios['cached_vs_plain_memory_ratio']:.2f}x**, plain / cached step time "
+            f"**{ratios['cached_vs_plain_time_ratio']:.2f}x** (wall), "
+            f"**{ratios['cached_vs_plain_cpu_time_ratio']:.2f}x** (CPU time)."]
+    return out
+
+
+def _library_rows(rec, extra_header: str, extra) -> list[str]:
+    out = [f"| comparison | sbert_teach s | library s | library / ours (wall) | library / ours (CPU time) | {extra_header} |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    names = {"same_vectors": "same vectors (search and bookkeeping only)", "end_to_end": "end to end (encoding included)"}
+    for name, r in rec["results"].items():
+        out.append(f"| {names.get(name, name)} | {spread(r['seconds']['sbert_teach'], 3)} | "
+                   f"{spread(r['seconds']['library'], 3)} | {spread(r['paired_ratio'])} | {spread(r['cpu_time_ratio'])} "
+                   f"| {extra(r)} |")
+    return out
+
+
+def miner_section(rec) -> list[str]:
+    s = rec["settings"]
+    settings = "; ".join(", ".join(f"{k}={v}" for k, v in x.items()) for x in s["mining_settings"])
+    out = [f"`sbert_teach.mining.mine_hard_negatives` against `sentence_transformers.util.mine_hard_negatives` "
+           f"(exact search, `sampling_strategy=\"top\"`) on {s['pairs']:,} (premise, entailed hypothesis) pairs of "
+           f"the packaged SNLI test split ({s['anchors']:,} distinct premises as anchors), with {s['extra_corpus']:,} of "
+           f"the split's neutral and contradicting hypotheses as extra corpus; settings: {settings}. \"Same "
+           "vectors\" gives both miners one stand-in model that looks up vectors computed beforehand, so only the "
+           "mining is timed (all settings, one after the other); \"end to end\" gives each its own library's model "
+           "of the same weights, which encodes the texts (first setting only). Above 1 means ours is faster.", ""]
+    out += _library_rows(rec, "rows that differ", lambda r: (
+        f"{sum(x['differing'] or 0 for x in r['rows']):,} of {sum(x['rows_theirs'] for x in r['rows']):,}"
+        if not any(x["columns_differ"] for x in r["rows"]) else "the columns differ"))
+    return out
+
+
+def retrieval_section(rec) -> list[str]:
+    s = rec["settings"]
+    out = [f"`sbert_teach.retrieval.evaluate_retrieval` against sentence-transformers' "
+           f"`InformationRetrievalEvaluator` on {s['task']}: {s['queries']:,} queries, {s['corpus']:,} documents, "
+           f"the same {len(s['metrics'])} figures (accuracy, precision and recall at 1, 3, 5, 10; MRR@10, NDCG@10, "
+           "MAP@100). \"Same vectors\" gives both one stand-in model that looks up vectors computed beforehand (the "
+           "search and the metrics are timed); \"end to end\" gives each its own library's model of the same "
+           "weights, which encodes queries and corpus. Above 1 means ours is faster.", ""]
+    out += _library_rows(rec, "largest difference in any figure",
+                         lambda r: f"{r['max_abs_difference']:.1e} ({r['largest_difference_at']})")
+    return out
+
+
 SECTIONS = {"train_vs_st": ("Training: sbert_teach vs the sentence-transformers trainer", train_section),
             "encode_vs_st": ("Encoding: `encode()` vs sentence-transformers and a naive loop", encode_section),
             "scaling": ("Scaling: bi-encoder vs cross-encoder", scaling_section),
             "switches": ("Where the speed comes from, switch by switch", switches_section),
-            "bert_base": ("Training at bert-base shape", bert_base_section)}
+            "bert_base": ("Training at bert-base shape", bert_base_section),
+            "static_vs_transformer": ("Static embeddings vs the transformer: encoding speed and quality", static_section),
+            "lora_vs_full": ("LoRA vs full fine-tuning: parameters and step time", lora_section),
+            "cached_mnr_memory": ("Cached MNR vs plain MNR: peak memory and step time at the same batch",
+                                  cached_mnr_section),
+            "miner_vs_library": ("Hard-negative mining: sbert_teach vs sentence-transformers", miner_section),
+            "retrieval_vs_library": ("Retrieval evaluation: sbert_teach vs InformationRetrievalEvaluator",
+                                     retrieval_section)}
 
 
 def table7(records) -> list[str]:

@@ -20,6 +20,11 @@ SCRIPTS = {
     "bert_base": ["bert_base_vs_plain_passes_ratio"],
     "static_vs_transformer": ["static_vs_transformer_ratio"],
     "lora_vs_full": ["lora_vs_full_step_time_ratio", "lora_vs_full_cpu_time_ratio"],
+    "cached_mnr_memory": ["cached_vs_plain_memory_ratio", "cached_vs_plain_time_ratio", "cached_vs_plain_cpu_time_ratio"],
+    "miner_vs_library": ["miner_vs_library_ratio", "miner_vs_library_cpu_time_ratio",
+                         "miner_end_to_end_vs_library_ratio", "miner_end_to_end_vs_library_cpu_time_ratio"],
+    "retrieval_vs_library": ["retrieval_vs_library_ratio", "retrieval_vs_library_cpu_time_ratio",
+                             "retrieval_end_to_end_vs_library_ratio", "retrieval_end_to_end_vs_library_cpu_time_ratio"],
 }
 
 
@@ -68,6 +73,34 @@ def test_report_writes_the_appendix_page_from_the_records(tiny_runs, tmp_path):
     assert "+89%" in text and "+48%" in text
     record = json.loads((out / "encode_vs_st.json").read_text())
     assert record["machine"]["date_utc"] in text  # says when the figures were measured
+    for heading in ("### Static embeddings vs the transformer", "### LoRA vs full fine-tuning",
+                    "### Cached MNR vs plain MNR", "### Hard-negative mining", "### Retrieval evaluation"):
+        assert heading in text
+    assert "lacks a field" not in text  # every record has what its section reads
+
+
+def test_the_library_comparisons_agree_with_the_library(tiny_runs):
+    """What the timings stand on: the same rows from both miners, the same figures from both evaluators."""
+    out, _ = tiny_runs
+    miner = json.loads((out / "miner_vs_library.json").read_text())["results"]
+    for comparison in ("same_vectors", "end_to_end"):
+        for row in miner[comparison]["rows"]:
+            assert not row["columns_differ"] and row["rows_ours"] == row["rows_theirs"] > 0
+            assert row["differing"] == 0, (comparison, row["settings"])
+    retrieval = json.loads((out / "retrieval_vs_library.json").read_text())["results"]
+    for comparison in ("same_vectors", "end_to_end"):
+        assert len(retrieval[comparison]["figures"]["library"]) == 15
+        assert retrieval[comparison]["max_abs_difference"] < 1e-6, comparison
+
+
+def test_cached_mnr_memory_measures_each_configuration_against_plain(tiny_runs):
+    out, _ = tiny_runs
+    rows = json.loads((out / "cached_mnr_memory.json").read_text())["results"]["rows"]
+    assert {row["mini_batch"] for row in rows} >= {None} and len(rows) >= 2
+    for row in rows:
+        assert row["peak_growth_bytes"] > 0 and row["step_cpu_seconds"]["median"] > 0
+        if row["mini_batch"] is None:
+            assert row["memory_vs_plain"] == 1.0
 
 
 def test_report_shows_the_busy_machine_record_against_the_run_alone(tmp_path):
