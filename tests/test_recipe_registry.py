@@ -146,9 +146,9 @@ def test_a_registered_toy_recipe_trains_through_the_command_line(toy_recipe, tmp
     config = recipes.recipe_config("toy", "packaged", tiny)
     assert (config.learning_rate, config.max_steps, config.batch_size) == (1e-3, 3, 8)
     # chapter 8's checker knows it: a toy fits pairs that mean the same
-    assert checks.choose_loss({"duplicate_questions": "toy", "nli_pairs": "softmax", "similarity_ratings": "regression",
-                               "support_tickets": "batch_hard", "search_clicks": "triplet",
-                               "headline_lead": "toy"}).passed
+    assert checks.choose_loss({"merged_tickets": "toy", "help_centre": "toy", "query_log": "triplet",
+                               "rated_products": "regression", "forum_posts": "batch_hard",
+                               "product_groups": "toy"}).passed
     # and the cache hashes the module that declares it
     assert Path(__file__).resolve() in recipes.training_code_files("toy")
 
