@@ -328,3 +328,9 @@ def test_every_command_line_example_in_the_readme_parses():
     parser = cli.build_parser()
     for line in lines:
         parser.parse_args(shlex.split(line.split("#")[0])[3:])  # argparse exits on an unknown option or choice
+
+
+def test_own_data_doctests():
+    import doctest
+
+    assert doctest.testmod(own_data).failed == 0
