@@ -170,7 +170,7 @@ class SentenceEncoder(nn.Module):
         order = np.argsort(-lengths, kind="stable") if smart_batching else np.arange(len(sentences))
         device = self.device
         amp_dtype = autocast_dtype(mixed_precision, device)
-        was_training = self.training
+        modes = [(module, module.training) for module in self.modules()]  # restored one by one: a mixed state stays
         self.eval()
         # left padding (some tokenizers) and fixed-length padding keep the plain forward pass
         right = getattr(self.tokenizer, "padding_side", "right") == "right"
@@ -191,7 +191,8 @@ class SentenceEncoder(nn.Module):
                 with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
                     chunks.append(forward(batch).float())
         finally:
-            self.train(was_training)
+            for module, training in modes:
+                module.training = training
         sorted_emb = torch.cat(chunks)
         emb = torch.empty_like(sorted_emb)
         emb[torch.from_numpy(order).to(emb.device)] = sorted_emb  # back to input order

@@ -162,4 +162,4 @@ def load_encoder(name_or_path, pooling: str | None = None, max_length: int | Non
     )
     if dense_state is not None:
         encoder.dense[0].load_state_dict({k.split(".", 1)[-1]: v for k, v in dense_state.items()})
-    return encoder
+    return encoder.eval()  # as loaded for use: dropout off everywhere (training turns it on)

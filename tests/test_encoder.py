@@ -59,3 +59,19 @@ def test_encode_returns_cpu_vectors_from_a_gpu_model(reference):
         emb.numpy()
     finally:
         reference.to("cpu")
+
+
+def test_a_loaded_model_is_in_eval_mode_and_encode_leaves_every_module_as_it_found_it():
+    """A loaded model has dropout off, and encode() restores each submodule's own mode: before, a model whose
+    top module said training while its transformer was in eval mode came out of encode() with dropout on."""
+    from sbert_teach import get_model
+
+    loaded = get_model("reference")
+    assert not any(m.training for m in loaded.modules())
+    loaded.encode(["a sentence"])
+    assert not any(m.training for m in loaded.modules())
+    loaded.transformer.train()  # a mixed state, as a chapter may leave it
+    modes = [m.training for m in loaded.modules()]
+    loaded.encode(["a sentence"])
+    assert [m.training for m in loaded.modules()] == modes
+    loaded.eval()
