@@ -117,7 +117,7 @@ def _draw(ds, report: LoadReport, limit: int | None, strata=None, groups=None, w
     rows = draw_subset(len(ds), limit, strata, groups)
     how = f"in proportion to its {what}" if strata is not None and len(set(strata)) > 1 else "at random"
     report.drawn = f"drew {len(rows)} of the {len(ds)} kept, across the whole file {how} (seed {SUBSET_SEED})"
-    log.info("%s", report)
+    log.info("%s: %s", report.source, report.drawn)  # the reader logged what it read and kept
     return ds.select(rows)
 
 
