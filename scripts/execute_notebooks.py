@@ -20,6 +20,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 # as in the Makefile, so the saved outputs match what nbval sees in CI (no download/loading bars)
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("SBERT_TEACH_HEADLESS", "1")  # as make book and make test: no live-only widgets in saved outputs
 
 paths = [Path(p) for p in sys.argv[1:]] or sorted(Path("notebooks").glob("[0-9][0-9]_*.ipynb"))
 for path in paths:
