@@ -28,10 +28,12 @@ def test_about_one_triplet_per_three_or_four_nli_pairs(printed):
     assert 3.0 <= number_after(printed, "NLI pairs per triplet:") <= 4.5
 
 
-def test_the_triplet_recipe_reads_at_least_as_many_pairs_as_chapter_4(printed):
-    here = number_after(printed, "NLI pairs read for the triplets:")
-    softmax = number_after(printed, "read by chapter 4's softmax objective at this scale:")
-    assert here >= softmax
+def test_a_scale_lets_the_triplets_read_at_least_as_many_pairs_as_chapter_4(printed):
+    caps = re.search(r"reads at most: for the triplets ([\d,]+|all); for chapter 4's softmax objective ([\d,]+|all)",
+                     printed)
+    assert caps
+    triplets, softmax = (float("inf") if cap == "all" else int(cap.replace(",", "")) for cap in caps.groups())
+    assert triplets >= softmax
 
 
 def test_mnr_is_cross_entropy_on_the_scaled_matrix(printed):
@@ -54,7 +56,7 @@ def test_batch_hard_by_hand_equals_the_package(printed):
 
 def test_shuffled_batches_rarely_hold_a_same_class_sentence(printed):
     share = re.search(r"anchors with a same-class sentence in their shuffled batch of \d+: ([0-9.]+)%", printed)
-    assert share and float(share.group(1)) < 5.0  # "well under one in twenty"
+    assert share and float(share.group(1)) < 10.0  # "fewer than one in ten"
 
 
 def test_both_runs_end_well_below_the_reference(printed):
