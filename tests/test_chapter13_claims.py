@@ -1,33 +1,20 @@
-"""The claims chapter 13's prose makes about its run, checked against the saved (smoke) outputs.
+"""The claims chapter 13's prose makes about its run, checked on every executed copy (smoke, local, hub).
 
 Run the chapter again (scripts/execute_notebooks.py) when this fails after a change: either the outputs
 are stale, or the run no longer supports a sentence of the prose, which must then be rewritten.
 """
 
 import re
-from pathlib import Path
 
-import nbformat
-import pytest
-
-CHAPTER = Path(__file__).resolve().parents[1] / "notebooks" / "13_small_and_fast.ipynb"
+STEM = "13_small_and_fast"  # tests/conftest.py runs each test on every executed copy (chapter_outputs.py)
 NUMBER = r"(-?[0-9.]+(?:e[-+]?[0-9]+)?)"
-
-
-@pytest.fixture(scope="module")
-def cells():
-    return [c for c in nbformat.read(CHAPTER, as_version=4).cells if c.cell_type == "code"]
-
-
-@pytest.fixture(scope="module")
-def printed(cells):
-    return "\n".join(o.get("text", "") for c in cells for o in c.get("outputs", []))
 
 
 def output_of(cells, marker):
     """What the one code cell whose source contains ``marker`` printed."""
     (cell,) = [c for c in cells if marker in c.source]
-    return "".join(o.get("text", "") for o in cell.get("outputs", []))
+    texts = [o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in cell.get("outputs", [])]
+    return "".join("".join(t) if isinstance(t, list) else t for t in texts)
 
 
 def rows(printed, name):
@@ -78,3 +65,14 @@ def test_the_smaller_models_encode_faster(cells):
     speed = {name: rows(table, name)[0] for name in ("teacher", "student", "static")}
     assert speed["teacher"][-1] == 1
     assert speed["student"][-1] > 1 and speed["static"][-1] > 5
+
+
+def test_the_speed_race_runs_every_model_on_one_device(cells):
+    """'All three run on the same device, the chapter's ... and the cell prints which.'"""
+    line = next(line for line in output_of(cells, "speed = pd.DataFrame").splitlines() if "device of all three" in line)
+    devices = re.findall(r"'([^']+)'", line.split("device of all three:")[1])
+    assert len(devices) == 1, line
+
+
+def test_the_exercise_answers_pass(printed):
+    assert len(re.findall(r"✔ .*all \d+ checks passed", printed)) == 2
