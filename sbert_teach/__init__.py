@@ -2,31 +2,33 @@
 
 Where things live (one job per module):
 
-==================  ==========================================================
-``resources``       hub vs packaged models/data, scales, ``fetch_resources``
-``data``            NLI, STS, triplets, collators with dynamic padding
-``pooling``         CLS / mean / max pooling with masks
-``encoder``         :class:`SentenceEncoder` and its smart-batching ``encode``
-``models``          ``get_model("reference" | "untuned" | path)``
-``objectives``      softmax, regression, triplet, MNR, batch-hard, cached MNR, Matryoshka, MSE distillation
-``training``        **the training loop**: :func:`train` (checkpoints, resume, torchrun)
-``checkpoint``      atomic checkpoints: weights, optimizer, data position, RNG
-``distributed``     ``torchrun`` / DistributedDataParallel helpers
-``speed``           padding-free and length-sorted passes used by ``train``
-``evaluation``      STS Spearman, similarity matrix, semantic search
-``retrieval``       retrieval tasks built from NLI, recall / MRR / NDCG, ``evaluate_retrieval``
-``mining``          hard-negative mining with false-negative filters and a report
-``lora``            LoRA adapters through peft: add, count, merge, save, load
-``static``          static embeddings: a word-piece table and a mean (``StaticEncoder``)
-``persistence``     save/load in the sentence-transformers format
-``recipes``         one-call runs used by the CLI and the chapters (cached); each recipe declared once in
-                    ``recipe_registry`` (objective, data, chapter, settings)
-``unsupervised``    SimCSE-style training data from plain sentences
-``cost``            timing a cross-encoder against a bi-encoder (chapter 3)
-``book``            what every chapter calls first: scale, resources, glue
-``checks``          exercise checkers, one module per chapter
-``course``          student / instructor notebooks, slides, zips
-==================  ==========================================================
+====================  ==========================================================
+``resources``         hub vs packaged models/data, scales, ``fetch_resources``
+``data``              NLI, STS, triplets, collators with dynamic padding
+``pooling``           CLS / mean / max pooling with masks
+``encoder``           :class:`SentenceEncoder` and its smart-batching ``encode``
+``models``            ``get_model("reference" | "untuned" | path)``
+``objectives``        softmax, regression, triplet, MNR, batch-hard, cached MNR, Matryoshka, MSE distillation
+``training``          **the training loop**: :func:`train` (checkpoints, resume, torchrun)
+``checkpoint``        atomic checkpoints: weights, optimizer, data position, RNG
+``distributed``       ``torchrun`` / DistributedDataParallel helpers
+``speed``             padding-free and length-sorted passes used by ``train``
+``evaluation``        STS Spearman, similarity matrix, semantic search
+``retrieval``         retrieval tasks built from NLI, recall / MRR / NDCG, ``evaluate_retrieval``
+``mining``            hard-negative mining with false-negative filters and a report
+``lora``              LoRA adapters through peft: add, count, merge, save, load
+``static``            static embeddings: a word-piece table and a mean (``StaticEncoder``)
+``persistence``       save/load in the sentence-transformers format
+``recipes``           one-call runs used by the CLI and the chapters (cached); each recipe declared once in
+                      ``recipe_registry`` (objective, data, chapter, settings)
+``unsupervised``      SimCSE-style training data from plain sentences
+``cost``              timing a cross-encoder against a bi-encoder (chapter 3)
+``book``              what every chapter calls first: scale, resources, seed
+``shipped_records``   the measurements shipped in ``records/`` (seed spread, precision shift), as tables
+``own_data``          your own training and retrieval files (CSV, JSON Lines, Parquet), read and checked
+``checks``            exercise checkers, one module per chapter
+``course``            student / instructor notebooks, slides, zips
+====================  ==========================================================
 """
 
 import os as _os

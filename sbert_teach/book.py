@@ -4,23 +4,21 @@
   (``smoke`` in CI, ``local`` for the offline book, ``paper`` on a GPU with the
   hub), prints them, seeds everything and sets a plotting style. Every
   chapter runs the *same* code at whichever size this returns.
-* :func:`glue` stores a computed value so the prose can quote it
-  (MyST-NB ``{glue:text}``); outside the book build it only keeps the value.
+* :func:`duration` writes a time in the unit a reader would say it in.
+
+The prose of a chapter never quotes a computed number: the cells print them and the prose says how to read
+them, so a chapter reads the same on the website, on Colab and in a student's copy (``tests/test_prose.py``).
+The measurements shipped with the package are read by :mod:`sbert_teach.shipped_records`.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sys
 from dataclasses import dataclass
 
 from . import resources
 from .chapter_times import expected_time  # noqa: F401  (the setup line; recipes.training_plan)
-
-#: Values glued by the current kernel, also kept where MyST-NB is not installed (Colab).
-GLUED: dict = {}
-
 
 COMPARISON_CHAPTER = 7  # loads (or trains) every recipe of the book
 TODAYS_PRACTICE = 10  # Part III's first chapter: from here on the start is the finished reference model
@@ -127,91 +125,3 @@ def duration(seconds: float) -> str:
     if seconds >= 10:
         return f"{seconds:,.0f} seconds"
     return f"{seconds:.2g} seconds"
-
-
-def glue(name: str, value, display: bool = False) -> None:
-    """Store ``value`` under ``name`` for the prose to quote: ``{glue:text}`name:.3f` ``.
-
-    Also kept in :data:`GLUED`, so it works where MyST-NB is not installed (Colab).
-    """
-    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:  # numpy/torch scalar -> plain number
-        value = value.item()
-    GLUED[name] = value
-    try:
-        from myst_nb import glue as myst_glue
-    except ImportError:  # nothing renders glue outside the book build
-        return
-    myst_glue(name, value, display=display)
-
-
-GLUE_ROLE = re.compile(r"\{glue:text\}`([^`:]+)(?::([^`]*))?`")
-
-
-def fill_glue(text: str, values: dict | None = None) -> str:
-    """``text`` with each ``{glue:text}`name:fmt``` role replaced by ``format(values[name], fmt)``.
-
-    A name not glued yet shows as "…" rather than stopping the chapter (tests/test_colab_copies.py
-    checks that every copy glues a value before quoting it).
-    """
-    values = GLUED if values is None else values
-
-    def value(match: re.Match) -> str:
-        name, spec = match.group(1), match.group(2) or ""
-        if name not in values:
-            return "…"
-        given = values[name]
-        if not spec:
-            return str(given)
-        kind = spec[-1]  # convert as MyST-NB's glue:text does, so both render the same
-        if kind == "s":
-            given = str(given)
-        elif kind in "bcdoxX":
-            given = int(given)
-        elif kind in "eEfFgGn%":
-            given = float(given)
-        return format(given, spec)
-
-    return GLUE_ROLE.sub(value, text)
-
-
-def glued_values(nb) -> dict:
-    """The values a chapter glued, read back from its executed outputs (what the website's prose quotes)."""
-    import ast
-
-    values = {}
-    for cell in nb["cells"]:
-        for output in cell.get("outputs", []):
-            scrap = output.get("metadata", {}).get("scrapbook")
-            key = (scrap or {}).get("mime_prefix", "") + "text/plain"
-            if scrap and key in output.get("data", {}):
-                text = "".join(output["data"][key])
-                try:
-                    values[scrap["name"]] = ast.literal_eval(text)
-                except (ValueError, SyntaxError):
-                    values[scrap["name"]] = text
-    return values
-
-
-def quoted_but_not_glued(nb) -> list[str]:
-    """Names the chapter's Markdown quotes with a glue role that its outputs do not hold, or cannot format."""
-    values, problems = glued_values(nb), []
-    for cell in nb["cells"]:
-        if cell["cell_type"] != "markdown":
-            continue
-        for match in GLUE_ROLE.finditer("".join(cell["source"])):
-            name = match.group(1)
-            if name not in values:
-                problems.append(name)
-                continue
-            try:
-                fill_glue(match.group(0), values)
-            except (ValueError, TypeError) as error:
-                problems.append(f"{name} ({error})")
-    return problems
-
-
-def say(text: str) -> None:
-    """Show ``text`` as Markdown with the chapter's glued values filled in (the Colab copies' prose)."""
-    from IPython.display import Markdown, display
-
-    display(Markdown(fill_glue(text.strip("\n"))))

@@ -1,22 +1,19 @@
 """Write ``notebooks/colab/``: the chapters as Colab shows them well, generated from ``notebooks/``.
 
-Colab renders plain Markdown only. The chapters are written for Jupyter Book (MyST): admonitions
-(``:::{admonition}``), numbers quoted from the code with ``{glue:text}`name:fmt``` roles, and a
-relative badge image, all of which Colab would show as raw text or a broken image. Each copy differs
-from its chapter in three ways:
+Colab renders plain Markdown only. The chapters are written for Jupyter Book (MyST) with two things Colab would
+show as raw text or a broken image: admonitions (``:::{admonition}``) and a relative badge image. The prose never
+quotes a number the code computed (the cells print the numbers; the prose says how to read them), so the copy's
+Markdown is the chapter's Markdown, with only these changes:
 
 * an admonition becomes a block quote with its title in bold;
-* a Markdown cell that quotes numbers becomes a code cell, folded by Colab into its title
-  (``"cellView": "form"``), that calls ``book.say(...)`` with the same text: at run time
-  :func:`sbert_teach.book.say` fills in the values the chapter glued above it and shows the result
-  as Markdown;
-* code cells hidden on the website (``remove-cell``: the install cell, the cells that glue numbers for
-  the text) are folded to their first comment line;
-* the "Open in Colab" badge is dropped (the reader is already there), and outputs are removed.
+* the "Open in Colab" badge is dropped (the reader is already there);
+* code cells hidden on the website (``remove-cell``: the install cell) are folded to their first comment line
+  (``"cellView": "form"``);
+* outputs are removed.
 
-The badges of the chapters point here (``scripts/sync_repository.py``). ``tests/test_colab_copies.py``
-fails when a copy differs from what this script writes, or when a copy quotes a value before the
-chapter glues it.
+A chapter that still uses any other MyST role or directive stops this script with the cell it is in.
+The badges of the chapters point here (``scripts/sync_repository.py``). ``tests/test_colab_copies.py`` fails when
+a copy differs from what this script writes, and checks that each copy keeps every heading as Markdown.
 
 Usage: python scripts/colab_copies.py           # rewrite notebooks/colab/
        python scripts/colab_copies.py --check   # list what differs; exit 1 if anything does
@@ -32,15 +29,13 @@ from pathlib import Path
 
 import nbformat
 
-from sbert_teach import book
-
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "notebooks"
 COPIES = CHAPTERS / "colab"
-GLUE_ROLE = book.GLUE_ROLE  # one pattern for the roles, in the package that fills them in
 BADGE_LINE = re.compile(r"^\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)\n*", re.MULTILINE)
 ADMONITION = re.compile(r"^:::\{admonition\} *([^\n]*)\n(?::class:[^\n]*\n)?(.*?)^:::$", re.MULTILINE | re.DOTALL)
-SAY_TITLE = "#@title (text with this run's numbers)"
+#: MyST markup Colab cannot render: a role (``{glue:text}`x` ``, ``{ref}`x` ``) or a directive (``:::{note}``, ```` ```{figure} ````)
+MYST_MARKUP = re.compile(r"\{[a-zA-Z][\w:-]*\}`|^(?::::|```)\{", re.MULTILINE)
 
 
 def quote(match: re.Match) -> str:
@@ -50,15 +45,14 @@ def quote(match: re.Match) -> str:
 
 
 def plain_markdown(text: str) -> str:
-    return ADMONITION.sub(quote, BADGE_LINE.sub("", text))
-
-
-def say_cell(text: str) -> nbformat.NotebookNode:
-    if '"""' in text:
-        raise ValueError(f'A glued paragraph contains """, which book.say(r"""...""") cannot hold: {text[:80]!r}')
-    cell = nbformat.v4.new_code_cell(f'{SAY_TITLE}\nbook.say(r"""\n{text}\n""")')
-    cell.metadata["cellView"] = "form"  # Colab folds the code and shows only the rendered text
-    return cell
+    """The Markdown of a chapter cell as Colab shows it; MyST markup left over is an error naming the cell."""
+    plain = ADMONITION.sub(quote, BADGE_LINE.sub("", text))
+    left = MYST_MARKUP.search(plain)
+    if left:
+        raise ValueError(f"Colab cannot render the MyST markup {left.group(0)!r} in this Markdown cell: "
+                         f"{text[:120]!r}. Write it as plain Markdown (or as an admonition), and let a code cell "
+                         "print any number the sentence needs.")
+    return plain
 
 
 def hidden_cell_title(source: str) -> str:
@@ -72,17 +66,13 @@ def colab_copy(path: Path) -> nbformat.NotebookNode:
     out = copy.deepcopy(nb)
     cells = []
     for cell in nb.cells:
+        cell = copy.deepcopy(cell)
         if cell.cell_type == "markdown":
-            text = plain_markdown(cell.source)
-            if GLUE_ROLE.search(text):
-                new = say_cell(text)
-                new.id = cell.id
-                cells.append(new)
-                continue
-            cell = copy.deepcopy(cell)
-            cell.source = text
+            try:
+                cell.source = plain_markdown(cell.source)
+            except ValueError as error:
+                raise ValueError(f"{path.name}: {error}") from None
         elif cell.cell_type == "code":
-            cell = copy.deepcopy(cell)
             cell.outputs, cell.execution_count = [], None
             cell.metadata.pop("execution", None)
             if "remove-cell" in cell.metadata.get("tags", []):  # hidden on the website: folded on Colab

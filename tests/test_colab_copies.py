@@ -1,4 +1,8 @@
-"""The Colab copies (notebooks/colab/): in step with their chapters, plain Markdown, and every quoted value glued first."""
+"""The Colab copies (notebooks/colab/): in step with their chapters, and Markdown kept as Markdown.
+
+On Colab the chapter must read as on the website: every paragraph a Markdown cell (no code cell printing prose),
+every heading a Markdown heading (so Colab's table of contents lists it), and no MyST markup Colab cannot render.
+"""
 
 import importlib.util
 import re
@@ -7,56 +11,37 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from sbert_teach import book
-
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("colab_copies", ROOT / "scripts" / "colab_copies.py")
 colab_copies = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(colab_copies)
 
-COPIES = sorted((ROOT / "notebooks" / "colab").glob("*.ipynb"))
-GLUE_CALL = re.compile(r'book\.glue\(\s*(f?)"([^"]+)"')
+CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+HEADING = re.compile(r"^#{1,6} .+$", re.MULTILINE)
+PRINTS_PROSE = re.compile(r"book\.say\(|Markdown\(|display_markdown\(|IPython\.display\.HTML")
 
 
 def test_every_chapter_has_an_up_to_date_copy():
-    assert len(COPIES) == len(list((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+    assert len(list((ROOT / "notebooks" / "colab").glob("*.ipynb"))) == len(CHAPTERS)
     assert colab_copies.differences() == [], "run: python scripts/colab_copies.py"
 
 
-@pytest.mark.parametrize("path", COPIES, ids=lambda p: p.name)
-def test_copy_has_no_myst_only_markup(path):
-    nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            assert "{glue:" not in cell.source and ":::{" not in cell.source, cell.source[:120]
-            assert "../book/images" not in cell.source, "a relative image does not load on Colab"
-        else:
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_copy_keeps_markdown_as_markdown(chapter):
+    source = nbformat.read(chapter, as_version=4)
+    copy = nbformat.read(ROOT / "notebooks" / "colab" / chapter.name, as_version=4)
+    markdown = "\n".join(c.source for c in copy.cells if c.cell_type == "markdown")
+    for cell in copy.cells:
+        if cell.cell_type == "code":
+            assert not PRINTS_PROSE.search(cell.source), f"a code cell prints prose: {cell.source[:120]!r}"
             assert not cell.get("outputs"), "copies carry no outputs"
-    says = [c for c in nb.cells if c.cell_type == "code" and "book.say(" in c.source]
-    assert all(c.metadata.get("cellView") == "form" for c in says), "Colab folds the say() code"
-
-
-def _glued_before(cells):
-    """For each cell, the glue-name patterns defined by the code cells above it."""
-    defined = []
-    for cell in cells:
-        yield list(defined)
-        if cell.cell_type == "code" and "book.say(" not in cell.source:
-            for is_f, name in GLUE_CALL.findall(cell.source):
-                defined.append(re.compile(re.sub(r"\\\{[^}]*\\\}", r"\\w+", re.escape(name)) if is_f
-                                          else re.escape(name)))
-
-
-@pytest.mark.parametrize("path", COPIES, ids=lambda p: p.name)
-def test_every_quoted_value_is_glued_above_it(path):
-    cells = nbformat.read(path, as_version=4).cells
-    late = []
-    for cell, defined in zip(cells, _glued_before(cells)):
-        if "book.say(" in cell.source:
-            for name, _ in colab_copies.GLUE_ROLE.findall(cell.source):
-                if not any(p.fullmatch(name) for p in defined):
-                    late.append(name)
-    assert not late, f"{path.name} quotes {late} before glueing them: on Colab they would show as '…'"
+    assert not colab_copies.MYST_MARKUP.search(markdown), "MyST markup left in the copy's Markdown"
+    assert "../book/images" not in markdown, "a relative image does not load on Colab"
+    # every heading of the chapter is a Markdown heading of the copy, in the same order
+    headings = [h for c in source.cells if c.cell_type == "markdown" for h in HEADING.findall(c.source)]
+    assert headings and headings == HEADING.findall(markdown)
+    # and every Markdown cell of the chapter is a Markdown cell of the copy
+    assert sum(c.cell_type == "markdown" for c in copy.cells) == sum(c.cell_type == "markdown" for c in source.cells)
 
 
 def test_admonitions_become_block_quotes_and_the_badge_goes():
@@ -67,30 +52,22 @@ def test_admonitions_become_block_quotes_and_the_badge_goes():
     assert "> **Learning goals**\n>\n> After this chapter you can\n> - do a thing" in out and out.endswith("After.")
 
 
-@pytest.mark.parametrize("value, spec", [(0.123456, ".3f"), (3459, ",d"), (3459.0, ",d"), (0.4567, ".1%"),
-                                         (-0.02, "+.3f"), ("rose", ""), ("rose", "s"), (16000, ","), (42, "")])
-def test_fill_glue_formats_as_myst_nb_does(value, spec):
-    from IPython.core.formatters import PlainTextFormatter
-    from myst_nb.core.variables import format_plain_text
-
-    role = f"{{glue:text}}`x:{spec}`" if spec else "{glue:text}`x`"
-    myst = format_plain_text(PlainTextFormatter()(value), spec or "s")
-    assert book.fill_glue(f"a {role} b", {"x": value}) == f"a {myst} b"
-
-
-def test_fill_glue_marks_a_value_not_glued_yet():
-    assert book.fill_glue("n = {glue:text}`missing:.2f`", {}) == "n = …"
+@pytest.mark.parametrize("markup", ["The score is {glue:text}`score:.3f`.", "See {ref}`the-table`.",
+                                    ":::{note}\nA note.\n:::", "```{figure} x.png\n```"])
+def test_markup_colab_cannot_render_stops_the_script_naming_the_cell(markup):
+    with pytest.raises(ValueError, match="Colab cannot render"):
+        colab_copies.plain_markdown(markup)
 
 
 @pytest.mark.slow
-def test_a_copy_runs_and_fills_in_its_numbers(tmp_path, monkeypatch):
-    """Chapter 1's copy executes at the smoke scale; every say() cell shows text with no value missing."""
+def test_a_copy_runs_and_shows_its_prose_as_markdown(tmp_path, monkeypatch):
+    """Chapter 1's copy executes at the smoke scale, and no cell of it displays Markdown."""
     from nbclient import NotebookClient
 
     nb = nbformat.read(ROOT / "notebooks" / "colab" / "01_bert_token_outputs.ipynb", as_version=4)
     monkeypatch.setenv("SBERT_TEACH_SCALE", "smoke")  # the kernel inherits this environment
     monkeypatch.setenv("SBERT_TEACH_RESOURCES", "packaged")
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    shown = [o["data"]["text/markdown"] for c in nb.cells if "book.say(" in c.source for o in c.outputs
-             if "text/markdown" in o.get("data", {})]
-    assert shown and all("…" not in s and "{glue" not in s for s in shown)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert outputs and not any(o.get("output_type") == "error" for o in outputs)
+    assert not any("text/markdown" in o.get("data", {}) for o in outputs)
