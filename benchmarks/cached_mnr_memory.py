@@ -10,7 +10,8 @@ memory that another left behind. A configuration is a batch size and an objectiv
 
 The same work everywhere: the packaged all-MiniLM-L6-v2 in training mode (dropout on),
 ``max_length`` 128, (anchor, positive) pairs from the packaged SNLI train split (premise, entailed
-hypothesis; no hard negative), the first ``batch`` of them, seed 0. A step is
+hypothesis; no hard negative): the first ``batch`` pairs of ``lora_vs_full.snli_pairs``, which draws a
+seeded subset across the file (``load_nli(limit=...)``); seed 0. A step is
 ``loss = objective(features); loss.backward()`` with the gradients set to None before it (no
 optimizer: its state would be the same on both sides). The tokenised batch and the model are
 ready before the measurement starts.
@@ -29,7 +30,9 @@ What is measured, in the child process:
   device sync) and of the process's CPU time.
 
 The peak covers every step, so it includes the parameter gradients (about 87 MB for 22.7M
-float32 parameters) on both sides.
+float32 parameters) on both sides. The record also counts the tokens each step computes on with
+padding: the plain step pads each column to the batch's longest sentence, the cached one each
+mini-batch only to its own, which pays back part of its second forward pass.
 
 Printed: one line per configuration, then ``cached_vs_plain_memory_ratio`` (plain peak growth /
 cached peak growth at the largest batch with the smallest mini-batch: how many times less memory
@@ -89,6 +92,7 @@ def child(spec: dict) -> dict:
     import sbert_teach as st
     from lora_vs_full import snli_pairs
     from sbert_teach import resources
+    from sbert_teach.objectives.cached_mnr import mini_batches
     from sbert_teach.persistence import load_encoder
 
     torch.set_num_threads(spec["threads"])
@@ -112,8 +116,11 @@ def child(spec: dict) -> dict:
 
     gc.collect()
     torch.manual_seed(0)
-    out = {"tokens_per_column": [int(f["attention_mask"].sum()) for f in features],
-           "padded_width": [int(f["attention_mask"].shape[1]) for f in features]}
+    # what the encoder computes on with gradients: the plain step pads each column to the batch's longest
+    # sentence, the cached one each mini-batch only to its own (mini_batches drops the rest)
+    parts = [[f] if mini is None else mini_batches(f, mini) for f in features]
+    out = {"tokens": sum(int(f["attention_mask"].sum()) for f in features),
+           "padded_tokens": sum(p["attention_mask"].numel() for column in parts for p in column)}
     if device.type == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats(device)
@@ -194,7 +201,7 @@ def main(argv=None):
         "benchmark": "cached_mnr_memory", "machine": C.machine(device),
         "settings": {"batches": list(batches), "mini_batches": list(minis), "timed_steps": steps,
                      "max_seq_length": MAX_LEN, "model": "all-MiniLM-L6-v2 (packaged), training mode",
-                     "data": "SNLI train (premise, entailed hypothesis), first rows, no hard negative",
+                     "data": "SNLI train pairs (premise, entailed hypothesis) from a seeded subset drawn across the file, no hard negative",
                      "step": "objective(features).backward(), gradients set to None first; no optimizer",
                      "headline": {"batch": headline["batch"], "mini_batch": headline["mini_batch"]},
                      "threads": args.threads},

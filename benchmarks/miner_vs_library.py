@@ -4,7 +4,7 @@
 (exact search: ``use_faiss=False``, ``sampling_strategy="top"``, ``verbose=False``) in one
 process, alternating repetitions, on the same pairs and settings. The pairs: every (premise,
 entailed hypothesis) pair of the packaged SNLI test split, premise as anchor; the extra corpus:
-the first 3,000 of that split's distinct neutral and contradicting hypotheses (the positives are
+the first 2,000 of that split's distinct neutral and contradicting hypotheses (the positives are
 added on both sides, as both miners do). ``--quick``: the first 500 pairs and 1,000 other
 hypotheses; ``--tiny``: 60 and 100. Three settings, as in ``tests/test_mining.py``: top 3; 3
 with ``absolute_margin=0.05``; 5 with ``relative_margin=0.05, range_max=30``. Encoding batch 32
@@ -19,7 +19,7 @@ Two comparisons, like with like:
 * **end to end**: each miner gets its own library's model of the same weights (our
   ``SentenceEncoder``; a ``SentenceTransformer`` loaded from the same folder) and encodes the
   texts itself, then mines. Encoding is nearly all of this time (``encode_vs_st.py`` measures
-  it at length), so only the first setting runs here, with one repetition fewer.
+  it at length), so only the first setting runs here, with two repetitions fewer (at least one).
 
 What is timed: one repetition runs the settings one after the other (the library's input
 ``Dataset`` is built beforehand); wall time and this process's CPU time. One untimed warm-up
@@ -29,7 +29,8 @@ negative, in order); a row counts as different if any text differs.
 Printed: ``miner_vs_library_ratio`` (the library's time / ours from the same vectors: above 1
 means ours is faster), ``miner_end_to_end_vs_library_ratio`` (the same, encoding included), each
 also from CPU time (``..._cpu_time_ratio``, steadier on a busy machine), and the number of rows
-that differ in each comparison.
+that differ in each comparison. For each differing row the record keeps the two negatives'
+scores against the anchor under each model (their gap shows whether they were as good as tied).
 
     OMP_NUM_THREADS=1 python benchmarks/miner_vs_library.py
     python benchmarks/miner_vs_library.py --quick
@@ -49,7 +50,7 @@ SETTINGS = [
     {"num_negatives": 3, "absolute_margin": 0.05},
     {"num_negatives": 5, "relative_margin": 0.05, "range_max": 30},
 ]
-SIZES = {"tiny": (60, 100, 1), "quick": (500, 1000, 2), "full": (None, 3000, 3)}  # pairs, other texts (None: all), reps
+SIZES = {"tiny": (60, 100, 1), "quick": (500, 1000, 2), "full": (None, 2000, 3)}  # pairs, other texts (None: all), reps
 
 
 class VectorModel:
@@ -98,8 +99,28 @@ def differing_rows(ours, theirs) -> dict:
     texts = [c for c in theirs.column_names if c != "scores"]
     columns_ours = [list(ours[c]) for c in texts]
     columns_theirs = [list(theirs[c]) for c in texts]
-    differing = sum(a != b for a, b in zip(zip(*columns_ours), zip(*columns_theirs))) + abs(len(ours) - len(theirs))
-    return {"columns_differ": False, "rows_ours": len(ours), "rows_theirs": len(theirs), "differing": differing}
+    where = [i for i, (a, b) in enumerate(zip(zip(*columns_ours), zip(*columns_theirs))) if a != b]
+    return {"columns_differ": False, "rows_ours": len(ours), "rows_theirs": len(theirs),
+            "differing": len(where) + abs(len(ours) - len(theirs)), "differing_at": where}
+
+
+def score_gaps(ours, theirs, where, models) -> list[dict]:
+    """For each differing triplet row: the two negatives' cosines with the anchor under each model's vectors.
+
+    A gap near float rounding under both models means the two candidates were as good as tied, and
+    the models' last-bit differences decided their order."""
+    import torch
+    import torch.nn.functional as F
+
+    gaps = []
+    for i in where:
+        anchor, mine, library = ours["anchor"][i], ours["negative"][i], theirs["negative"][i]
+        row = {"anchor": anchor, "negative_ours": mine, "negative_library": library}
+        for name, encode in models.items():
+            v = F.normalize(torch.as_tensor(encode([anchor, mine, library])).float(), dim=-1)
+            row[f"score_gap_{name}"] = float(v[0] @ v[1] - v[0] @ v[2])  # our negative's score minus theirs
+        gaps.append(row)
+    return gaps
 
 
 def main(argv=None):
@@ -150,7 +171,7 @@ def main(argv=None):
     # encoding dominates end to end, and encode_vs_st.py measures it at length: one setting, fewer repetitions
     comparisons = {"same_vectors": (SETTINGS, ours(vectors, SETTINGS), theirs(vectors, SETTINGS), reps),
                    "end_to_end": (SETTINGS[:1], ours(ours_model, SETTINGS[:1]), theirs(theirs_model, SETTINGS[:1]),
-                                  max(1, reps - 1))}
+                                  max(1, reps - 2))}
     theirs_model.encode(texts[:BATCH], batch_size=BATCH)  # warm-up (ours warmed up on the vectors above)
     results = {}
     for name, (settings, ours_run, theirs_run, n) in comparisons.items():
@@ -161,14 +182,21 @@ def main(argv=None):
         secs = {side: [r["seconds"] for r in rs] for side, rs in runs.items()}
         cpus = {side: [r["cpu_seconds"] for r in rs] for side, rs in runs.items()}
         rows = [differing_rows(a, b) for a, b in zip(last["ours"], last["library"])]
+        for row, a, b in zip(rows, last["ours"], last["library"]):
+            if row["differing_at"] and "negative" in a.column_names:
+                row["gaps"] = score_gaps(a, b, row["differing_at"][:50], {
+                    "sbert_teach": lambda t: ours_model.encode(t, batch_size=BATCH).cpu(),
+                    "library": lambda t: theirs_model.encode(t, batch_size=BATCH, convert_to_tensor=True).cpu()})
         results[name] = {"seconds": {side: C.stats(v) for side, v in secs.items()},
                          "cpu_seconds": {side: C.stats(v) for side, v in cpus.items()},
                          "paired_ratio": C.ratio_stats(secs["library"], secs["sbert_teach"]),
                          "cpu_time_ratio": C.ratio_stats(cpus["library"], cpus["sbert_teach"]),
                          "reps": n, "rows": [{"settings": s, **r} for s, r in zip(settings, rows)]}
         for s, r in zip(settings, rows):
+            gaps = [abs(g[f"score_gap_{m}"]) for g in r.get("gaps", []) for m in ("sbert_teach", "library")]
+            largest = f" (largest score gap between the swapped negatives: {max(gaps):.1e})" if gaps else ""
             print(f"  {s}: {r['rows_ours']:,} rows ours, {r['rows_theirs']:,} the library's, "
-                  f"{r['differing']} differing", flush=True)
+                  f"{r['differing']} differing{largest}", flush=True)
     ratios = {"miner_vs_library_ratio": results["same_vectors"]["paired_ratio"]["median"],
               "miner_vs_library_cpu_time_ratio": results["same_vectors"]["cpu_time_ratio"]["median"],
               "miner_end_to_end_vs_library_ratio": results["end_to_end"]["paired_ratio"]["median"],

@@ -216,15 +216,21 @@ def cached_mnr_section(rec) -> list[str]:
     out = [f"One training step (forward and backward, {s['step']}) of multiple-negatives ranking on {s['data']}, "
            f"{s['model']}, `max_length` {s['max_seq_length']}; each configuration in a fresh process. Peak memory is "
            f"how far the step raised the process's memory above what the loaded model and batch already used "
-           f"({method}); it includes the parameter gradients, the same on every row. The step time is the median "
-           f"of {s['timed_steps']} timed step(s) after an untimed first one. The last two columns compare each row with "
+           f"({method}); it includes the parameter gradients, the same on every row. The step time is "
+           + ("one timed step" if s["timed_steps"] == 1 else f"the median of {s['timed_steps']} timed steps")
+           + " after an untimed first one. The last two columns compare each row with "
            "plain MNR at the same batch: in the memory column above 1 means the cached step needs that many "
-           "times less memory; in the time column below 1 means it takes longer (the second forward pass).", "",
-           "| batch | step | peak memory growth | plain / this (memory) | step s (CPU s) | plain / this (CPU time) |",
-           "| --- | --- | --- | --- | --- | --- |"]
+           "times less memory; in the time column below 1 means it takes longer. The cached step runs the "
+           "encoder twice (once without gradients, once with), but the plain step pads each column to the "
+           "longest sentence of the whole batch while each mini-batch is padded only to its own longest: the "
+           "tokens column counts what each step computes on, padding included, against the real tokens.", "",
+           "| batch | step | tokens with padding (real) | peak memory growth | plain / this (memory) | "
+           "step s (CPU s) | plain / this (CPU time) |",
+           "| --- | --- | --- | --- | --- | --- | --- |"]
     for row in rows:
         step = "plain MNR" if row["mini_batch"] is None else f"cached, mini-batch {row['mini_batch']}"
-        out.append(f"| {row['batch']} | {step} | {row['peak_growth_bytes'] / 2**20:,.0f} MiB | "
+        tokens = f"{row['padded_tokens']:,} ({row['tokens']:,})" if "padded_tokens" in row else "not recorded"
+        out.append(f"| {row['batch']} | {step} | {tokens} | {row['peak_growth_bytes'] / 2**20:,.0f} MiB | "
                    f"{row['memory_vs_plain']:.2f}x | {f(row['step_seconds']['median'], 2)} "
                    f"({f(row['step_cpu_seconds']['median'], 2)}) | {row['cpu_time_vs_plain']:.2f}x |")
     head, ratios = s["headline"], rec["ratios"]
@@ -259,6 +265,25 @@ def miner_section(rec) -> list[str]:
     out += _library_rows(rec, "rows that differ", lambda r: (
         f"{sum(x['differing'] or 0 for x in r['rows']):,} of {sum(x['rows_theirs'] for x in r['rows']):,}"
         if not any(x["columns_differ"] for x in r["rows"]) else "the columns differ"))
+    swapped = [g for r in rec["results"].values() for x in r["rows"] for g in x.get("gaps", [])]
+    gaps = [abs(g[key]) for g in swapped for key in ("score_gap_sbert_teach", "score_gap_library")]
+    if gaps:
+        same_words = [g for g in swapped if g["negative_ours"].lower() == g["negative_library"].lower()]
+        if max(gaps) == 0 and same_words:
+            why = (f"exactly tied. Here they are texts that differ only in capitals (\"{same_words[0]['negative_ours']}\" "
+                   f"and \"{same_words[0]['negative_library']}\"), which the uncased tokenizer reads alike, so each "
+                   "model gives them one vector. `torch.topk` promises no order among equal scores, so which of the two "
+                   "comes first may differ between two searches whose other scores differ in the last bits; from "
+                   "the same vectors the rows are the same.")
+        elif max(gaps) < 1e-4:
+            why = ("candidates that close are as good as tied, and the last-bit differences between two encoders of "
+                   "the same weights decide their order.")
+        else:
+            why = ("more than float rounding between two encoders of the same weights explains: see the record's "
+                   "`gaps` for the rows.")
+        out += ["", f"Where a row differs, the two miners took different negatives at that place. Scored against the "
+                f"anchor with each model's own vectors, the two negatives are at most **{max(gaps):.1e}** apart: "
+                + why]
     return out
 
 
