@@ -61,3 +61,7 @@ def test_no_progress_bars_in_the_outputs(printed, cells):
 
 def test_the_exercise_answers_pass(printed):
     assert len(re.findall(r"✔ .*all \d+ checks passed", printed)) == 2
+
+
+def test_no_warnings_on_the_page(printed):
+    assert "Warning" not in printed  # e.g. a pandas warning about filling a float column with text
