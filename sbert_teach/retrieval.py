@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections import Counter
 from dataclasses import dataclass, field
 
 import torch
