@@ -41,5 +41,10 @@ def test_the_cross_encoder_slope_is_the_steeper(printed):
     assert set(slope) == {"cross-encoder", "bi-encoder"} and slope["cross-encoder"] > slope["bi-encoder"]
 
 
+def test_even_the_exact_pair_count_has_a_slope_a_little_above_2(printed):
+    match = re.search(r"slope of the exact pair counts n\(n-1\)/2 over these sizes: ([0-9.]+)", printed)
+    assert match and 2 < float(match.group(1)) < 2.2
+
+
 def test_the_exercise_answers_pass(printed):
     assert len(re.findall(r"✔ .*all \d+ checks passed", printed)) == 3
