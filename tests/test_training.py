@@ -19,12 +19,27 @@ from sbert_teach.recipes import trained
 pytestmark = pytest.mark.slow
 
 
-def test_short_triplet_run_raises_stsb_dev_spearman():
+def test_short_triplet_run_learns_to_order_held_out_triplets():
+    """The triplet objective's own task: on held-out SNLI test triplets the negative ends further from the
+    anchor than the positive far more often than from the untuned start. (STSb dev Spearman is not asserted:
+    on the smoke scale's 300 dev pairs drawn across genres this Euclidean-margin run can lower it, as
+    chapter 6 shows and explains.)"""
+    from sbert_teach import get_model, load_nli, nli_triplets
+
     result = trained("triplet", "smoke", seed=42, show_progress=False)
-    print(f"triplet: {result.before['spearman_cosine']:.4f} -> {result.after['spearman_cosine']:.4f} "
-          f"in {result.train.seconds:.0f} s")
-    assert result.after["spearman_cosine"] > result.before["spearman_cosine"] + 0.01
-    assert result.train.losses[-1] < result.train.losses[0]
+    held_out = nli_triplets(load_nli("test")).select(range(300))
+
+    def ordered(encoder):
+        a, p, n = (encoder.encode(list(held_out[col])) for col in ("anchor", "positive", "negative"))
+        return float(((a - n).norm(dim=-1) > (a - p).norm(dim=-1)).float().mean())
+
+    before, after = ordered(get_model("untuned", seed=42)), ordered(result.module.encoder)
+    print(f"triplet: held-out triplets ordered {before:.3f} -> {after:.3f}; STSb dev "
+          f"{result.before['spearman_cosine']:.4f} -> {result.after['spearman_cosine']:.4f} in {result.train.seconds:.0f} s")
+    assert after > before + 0.1
+    losses = result.train.losses  # one batch each: compare the first and last tenth, not two single batches
+    tenth = max(1, len(losses) // 10)
+    assert sum(losses[-tenth:]) < sum(losses[:tenth])
 
 
 def test_short_softmax_run_raises_stsb_dev_spearman_and_learns_nli():
