@@ -4,8 +4,8 @@ A chapter's prose states some outcomes of its run flatly (a rise, an order, a fi
 test checks each against every executed copy there is:
 
 * ``smoke``: the outputs committed with the notebook (what nbval compares and GitHub shows);
-* ``local``: the copy ``make book`` executed at the local scale (``_build/jupyter_execute/notebooks/``), when a
-  build has run here;
+* ``local``: the outputs ``make book`` executed at the local scale, read from jupyter-book's cache
+  (``_build/.jupyter_cache``) for the chapter's current code, when a build has run here;
 * ``hub``: ``tests/test_hub_chapters.py`` runs each chapter under the local hub and calls the same claims on
   that run (:func:`check_claims`).
 
@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCAL_BUILD = ROOT / "_build" / "jupyter_execute" / "notebooks"
+BUILD_CACHE = ROOT / "_build" / ".jupyter_cache"
 
 
 def printed_text(nb) -> str:
@@ -42,14 +42,20 @@ def code_cells(nb) -> list:
     return [c for c in nb.cells if c.cell_type == "code"]
 
 
-def executed_copies(stem: str) -> list[tuple[str, Path]]:
-    """(scale, path) of each executed copy of chapter ``stem`` present here: smoke always, local after a build."""
-    copies = [("smoke", ROOT / "notebooks" / f"{stem}.ipynb")]
-    local = LOCAL_BUILD / f"{stem}.ipynb"
-    if local.exists():
-        nb = nbformat.read(local, as_version=4)
-        if "scale:     local" in printed_text(nb):
-            copies.append(("local", local))
+def executed_copies(stem: str) -> list[tuple[str, object]]:
+    """(scale, notebook) of each executed copy of chapter ``stem`` present here: smoke always, local after a build
+    (the build's cached outputs, matched to the chapter's current code cells; none if the code changed since)."""
+    path = ROOT / "notebooks" / f"{stem}.ipynb"
+    copies = [("smoke", path)]
+    if BUILD_CACHE.exists():
+        from jupyter_cache import get_cache
+
+        try:
+            _, merged = get_cache(str(BUILD_CACHE)).merge_match_into_notebook(nbformat.read(path, as_version=4))
+        except KeyError:  # no cached execution of this code
+            merged = None
+        if merged is not None and "scale:     local" in printed_text(merged):
+            copies.append(("local", merged))
     return copies
 
 

@@ -42,7 +42,7 @@ def pytest_generate_tests(metafunc):
         from chapter_outputs import executed_copies
 
         copies = executed_copies(stem)
-        metafunc.parametrize("chapter_copy", [path for _, path in copies], ids=[scale for scale, _ in copies],
+        metafunc.parametrize("chapter_copy", [copy for _, copy in copies], ids=[scale for scale, _ in copies],
                              scope="module", indirect=True)
 
 
@@ -52,7 +52,8 @@ def chapter_copy(request):
 
     from chapter_outputs import fixtures
 
-    return fixtures(nbformat.read(request.param, as_version=4))
+    given = request.param  # a path (the committed notebook) or an executed notebook from the build's cache
+    return fixtures(given if isinstance(given, nbformat.NotebookNode) else nbformat.read(given, as_version=4))
 
 
 @pytest.fixture(scope="module")
