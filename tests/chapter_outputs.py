@@ -17,12 +17,20 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import re
 from pathlib import Path
 
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_CACHE = ROOT / "_build" / ".jupyter_cache"
+
+
+def number_after(text: str, label: str) -> float:
+    """The number printed right after ``label`` (thousands commas and a closing full stop allowed)."""
+    match = re.search(re.escape(label) + r"\s*([-+0-9.,e]+)", text)
+    assert match, f"no line with {label!r} in the outputs"
+    return float(match.group(1).replace(",", "").rstrip("."))
 
 
 def printed_text(nb) -> str:

@@ -133,6 +133,7 @@ def build(root: Path, n_nli: int = 1200, n_sts: int = 300, bert: str | None = "t
     _reference(root, packaged)
     nli, sts = _packaged_rows(n_nli, n_sts)
     premises, hypotheses, labels = list(nli["sentence1"]), list(nli["sentence2"]), list(nli["label"])
+    n_nli = len(premises)  # the packaged loader drops pairs without a gold label: share out what it kept
     labels = [-1 if i % 23 == 0 else y for i, y in enumerate(labels)]  # SNLI's pairs without a gold label
     label = ClassLabel(names=NLI_NAMES)
 

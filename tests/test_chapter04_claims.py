@@ -8,16 +8,12 @@ the prose ("with the packaged resources", "offline, the orange band"): their tes
 import ast
 import re
 
+from chapter_outputs import number_after
+
 STEM = "04_softmax_nli"  # tests/conftest.py runs each test on every executed copy (chapter_outputs.py)
 
 SPREAD_ROW = re.compile(r"^\s*(\w+)\s+(float32|bf16 autocast|fp16 autocast)\s+(\d+)\s+([-+0-9.]+)\s+([-+0-9.]+)"
                         r"\s+([-+0-9.]+)\s+(\d+)", re.M)
-
-
-def number_after(text, label):
-    match = re.search(re.escape(label) + r"\s*([-+0-9.e]+)", text)
-    assert match, f"no line with {label!r} in the outputs"
-    return float(match.group(1))
 
 
 def offline(printed):

@@ -7,13 +7,9 @@ states flatly.
 
 import re
 
+from chapter_outputs import number_after
+
 STEM = "06_triplet_and_in_batch_negatives"  # tests/conftest.py runs each test on every executed copy
-
-
-def number_after(text, label):
-    match = re.search(re.escape(label) + r"\s*([-+0-9.,e]+)", text)
-    assert match, f"no line with {label!r} in the outputs"
-    return float(match.group(1).replace(",", "").rstrip("."))
 
 
 def test_the_hinge_is_zero_once_the_negative_is_a_margin_further(printed):

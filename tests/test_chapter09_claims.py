@@ -6,13 +6,9 @@ little above it, so the prose reads those from the printed lines; the claims bel
 
 import re
 
+from chapter_outputs import number_after
+
 STEM = "09_beyond"  # tests/conftest.py runs each test on every executed copy (chapter_outputs.py)
-
-
-def number_after(text, label):
-    match = re.search(re.escape(label) + r"\s*([-+0-9.e]+)", text)
-    assert match, f"no line with {label!r} in the outputs"
-    return float(match.group(1))
 
 
 def test_dropout_makes_two_views_that_differ_and_eval_mode_makes_them_equal(printed):

@@ -6,13 +6,9 @@ LoRA's time per step); the claims below are the ones it states flatly.
 
 import re
 
+from chapter_outputs import number_after
+
 STEM = "10_finetune_for_search"  # tests/conftest.py runs each test on every executed copy (chapter_outputs.py)
-
-
-def number_after(text, label):
-    match = re.search(re.escape(label) + r"\s*([-+0-9.e]+)", text)
-    assert match, f"no line with {label!r} in the outputs"
-    return float(match.group(1))
 
 
 def test_the_splits_share_no_text(printed):
