@@ -133,7 +133,10 @@ SCALES = {
     # `paper` is one setting away.
     # Estimate: an H100 trains bert-base softmax at 25.5 steps/s (benchmarks/results/bert_base_cuda.json);
     # scaled by peak FLOP/s (T4 fp16 65 TFLOP/s, H100 bf16 989) that is 1.7 steps/s on a T4, so 1,000
-    # softmax steps take about 10 min and 500 steps of the other objectives 5 min. Not yet measured on a T4.
+    # softmax steps take about 10 min and 500 steps of the other objectives 5 min. Not yet measured on a T4;
+    # scripts/colab_estimate.py counts what each chapter passes through the model at this scale (every chapter
+    # runs to the end under the local hub) and prices it at the H100's rates and at a T4's share of them
+    # (book/data/chapter_times_colab_estimate.json, the instructors page, each chapter's setup line on Colab).
     "colab": Scale("colab", nli_train=16_000, sts_train=None, eval_pairs=None, max_steps=500, eval_every=None,
                    triplet_source_pairs=100_000),
     "paper": Scale("paper", nli_train=None, sts_train=None, eval_pairs=None, max_steps=None, eval_every=2000),

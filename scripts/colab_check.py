@@ -95,6 +95,14 @@ def finish(root: Path, bert: str) -> None:
         local_hub.bert_base_weights(root, bert)
 
 
+def chapter_environment(root: Path, scale: str, cache: str, first_on_path: Path | None = None) -> dict[str, str]:
+    """A chapter's process as on a fresh Colab VM: the hub profile against ``root``, an empty package cache."""
+    path = [str(first_on_path) if first_on_path else None, str(ROOT), os.environ.get("PYTHONPATH")]
+    return {**local_hub.environment(root), "SBERT_TEACH_SCALE": scale, "SBERT_TEACH_CACHE": cache,
+            "SBERT_TEACH_HEADLESS": "1", "TQDM_DISABLE": "1", "TRANSFORMERS_VERBOSITY": "error",
+            "HF_HUB_DISABLE_PROGRESS_BARS": "1", "PYTHONPATH": os.pathsep.join(filter(None, path))}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("chapters", nargs="*", help="notebook file names (default: all chapters)")
@@ -139,10 +147,7 @@ def main() -> int:
         chapters = record["runs"].setdefault(precision, {"chapters": {}})["chapters"]
         for name in names:
             cache = tempfile.mkdtemp(prefix="sbert_teach_cache_")  # a fresh VM: nothing trained, nothing cached
-            env = {**local_hub.environment(root), "SBERT_TEACH_SCALE": args.scale, "SBERT_TEACH_CACHE": cache,
-                   "SBERT_TEACH_HEADLESS": "1", "TQDM_DISABLE": "1", "TRANSFORMERS_VERBOSITY": "error",
-                   "HF_HUB_DISABLE_PROGRESS_BARS": "1", "PYTHONPATH": os.pathsep.join(filter(None, (
-                       str(ROOT), os.environ.get("PYTHONPATH"))))}
+            env = chapter_environment(root, args.scale, cache)
             if precision != "auto":
                 env["SBERT_TEACH_AUTOCAST"] = precision
             seconds, output = time_chapter(name, env)

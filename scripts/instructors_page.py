@@ -97,6 +97,15 @@ def chapter_times_record(data: Path = DATA) -> dict:
             "estimated_from": record["device"], "measured": record["measured"],
             "seconds": {ch[:2]: v["seconds"] for ch, v in sorted(record["t4_estimate"]["chapters"].items())},
         })
+    counted = data / "chapter_times_colab_estimate.json"  # scripts/colab_estimate.py: the work, counted on a CPU
+    if counted.exists():  # after the GPU record: a chapter measured there keeps its measured time
+        record = json.loads(counted.read_text())
+        measurements.append({
+            "scale": "colab", "profile": "hub", "device": "cuda", "on": "a T4", "measured": record["measured"],
+            "counted": record["how"],
+            "seconds": {ch[:2]: v["h100_seconds"] for ch, v in sorted(record["chapters"].items())},
+            "ceiling_seconds": {ch[:2]: v["t4_ceiling_seconds"] for ch, v in sorted(record["chapters"].items())},
+        })
     return {"how": "scripts/instructors_page.py, from book/data/chapter_times_*.json", "measurements": measurements}
 
 
@@ -157,6 +166,7 @@ def colab_section(data: Path = DATA) -> list[str]:
             f"batch {settings['batch_size']} that GPU used {mfu:.1%} of its peak, so it waited on the",
             "processor, not on arithmetic, and a T4 loses less than the ratio of peaks suggests.",
             "",
+            *counted_work_section(data),
         ]
     record = json.loads(path.read_text())
     runs = record["runs"]
@@ -173,6 +183,40 @@ def colab_section(data: Path = DATA) -> list[str]:
         lines.append(f"| {name[:2]} | " + " | ".join(cells) + " |")
     if estimate:
         lines += ["", f"The T4 column is {record['t4_estimate']['how']}."]
+    return lines + [""]
+
+
+def counted_work_section(data: Path = DATA) -> list[str]:
+    """scripts/colab_estimate.py's record: each chapter run at the colab scale on a CPU, its work counted."""
+    path = data / "chapter_times_colab_estimate.json"
+    if not path.exists():
+        return []
+    record = json.loads(path.read_text())
+    rates = record["rates"]
+    lines = [
+        "### The work at the colab scale, counted",
+        "",
+        f"`scripts/colab_estimate.py` ran these chapters to the end at the `colab` scale on a CPU ({record['measured']}):",
+        "the hub profile against the local hub, with narrow random models so that a CPU can run them (the scores",
+        "mean nothing). It counts the sentences each chapter passes through a BERT model, with gradients",
+        "(trained) and without (encoded), and prices them at the rates an H100 measured for the real models",
+        f"({rates['measured']}): all-MiniLM-L6-v2 trains {rates['minilm']['trained']:,.0f} and encodes "
+        f"{rates['minilm']['encoded']:,.0f} sentences a second, a student of fewer layers in proportion; bert-base trains",
+        f"{rates['bert-base']['trained']:,.0f} (its encode rate, not benchmarked, is taken as MiniLM's scaled by the "
+        "ratio of training rates).",
+        f"A T4 is no faster than that H100 and at most {record['t4_factor']:g} times slower (the ratio of peak FLOP/s),",
+        "so the two columns bound what Colab's T4 should spend in the model; neither is a measurement on a T4.",
+        "Loading, the first run's downloads, tokenising, evaluation arithmetic and plots come on top.",
+        "",
+        "| Chapter | sentences trained | sentences encoded | at an H100's rates | on a T4, at most |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, chapter in sorted(record["chapters"].items()):
+        counts = chapter["sentences"]
+        trained = sum(n for key, n in counts.items() if key.endswith("|trained"))
+        encoded = sum(n for key, n in counts.items() if key.endswith("|encoded"))
+        lines.append(f"| {name[:2]} | {trained:,} | {encoded:,} | {chapter['h100_seconds'] / 60:.1f} min | "
+                     f"{chapter['t4_ceiling_seconds'] / 60:.1f} min |")
     return lines + [""]
 
 

@@ -90,3 +90,67 @@ def test_the_check_runs_a_chapter_under_the_hub_and_records_it(tmp_path):
     assert record["profile"] == "hub" and record["scale"] == "smoke" and record["bert"] == "tiny"
     assert record["runs"]["auto"]["chapters"]["01_bert_token_outputs.ipynb"]["seconds"] > 0
     assert "t4_estimate" not in record  # no GPU, no estimate
+
+
+ESTIMATE_RECORD = {
+    "measured": "2026-12-07 on a 2-core CPU, colab scale, hub profile against tests/local_hub.py (100,000 NLI pairs), "
+                "narrow random models",
+    "rates": {"minilm": {"layers": 6, "trained": 1722.0, "encoded": 9397.0},
+              "bert-base": {"layers": 12, "trained": 816.0, "encoded": 4453.0}, "measured": "NVIDIA H100, 2026-11-22"},
+    "t4_factor": 15.22, "how": "scripts/colab_estimate.py: an estimate, not a measurement",
+    "chapters": {"10_finetune_for_search.ipynb": {"sentences": {"minilm|6|trained": 100000, "minilm|6|encoded": 50000},
+                                                  "h100_seconds": 63.4, "t4_ceiling_seconds": 965.0}},
+}
+
+
+def test_the_counted_work_becomes_a_t4_range_and_a_measured_run_wins(tmp_path, monkeypatch):
+    page = _script("instructors_page")
+    (tmp_path / "chapter_times_colab_estimate.json").write_text(json.dumps(ESTIMATE_RECORD))
+    saved = tmp_path / "chapter_times.json"
+    saved.write_text(json.dumps(page.chapter_times_record(tmp_path)))
+    monkeypatch.setattr(chapter_times, "RECORD", saved)
+    line = chapter_times.expected_time(10, "colab", "cuda", "hub")
+    assert line.startswith("between about 1 and 16 min on a T4 for its model passes, plus loading and downloads "
+                           "(estimated from the work counted") and "2026-12-07" in line
+    assert chapter_times.expected_time(4, "colab", "cuda", "hub").startswith("not measured yet")  # not counted
+    assert chapter_times.expected_time(10, "local", "cuda", "hub").startswith("not measured yet")
+    table = "\n".join(page.colab_section(tmp_path))
+    assert "| 10 | 100,000 | 50,000 | 1.1 min | 16.1 min |" in table
+
+    # a GPU run of scripts/colab_check.py measured chapter 10: its time, not the estimate
+    measured = json.loads(json.dumps(COLAB_RECORD))
+    measured["t4_estimate"]["chapters"] = {"10_finetune_for_search.ipynb": {"seconds": 300.0}}
+    (tmp_path / "chapter_times_colab.json").write_text(json.dumps(measured))
+    saved.write_text(json.dumps(page.chapter_times_record(tmp_path)))
+    assert chapter_times.expected_time(10, "colab", "cuda", "hub").startswith("about 5 min on a T4 (estimated from a run")
+
+
+def test_the_estimate_prices_each_model_and_a_shallower_student_per_layer():
+    estimate = _script("colab_estimate")
+    rates = {"minilm": {"layers": 6, "trained": 100.0, "encoded": 1000.0},
+             "bert-base": {"layers": 12, "trained": 50.0, "encoded": 500.0}}
+    assert estimate.h100_seconds({"minilm|6|trained": 200, "minilm|6|encoded": 3000}, rates) == pytest.approx(5.0)
+    assert estimate.h100_seconds({"minilm|2|trained": 300}, rates) == pytest.approx(1.0)  # a third of the layers
+    assert estimate.h100_seconds({"bert-base|12|encoded": 1000}, rates) == pytest.approx(2.0)
+    real = estimate.h100_rates()  # from benchmarks/results: the H100's measured rates
+    assert real["minilm"]["encoded"] > real["minilm"]["trained"] > real["bert-base"]["trained"] > 0
+
+
+@pytest.mark.slow
+def test_the_counter_sees_every_forward_pass_with_and_without_gradients(tmp_path):
+    """The counter loaded into each chapter's process: our encoder (padding-free or not), and the library's."""
+    estimate = _script("colab_estimate")
+    (tmp_path / "sitecustomize.py").write_text(estimate.COUNTER)
+    code = """
+import torch
+from sbert_teach import get_model
+from sbert_teach.library import as_sentence_transformer
+model = get_model("reference")
+model.encode(["a b", "c d e", "f"])                       # 3 encoded, our fast path
+as_sentence_transformer(model).encode(["g h", "i"])       # 2 encoded, the library's
+model.train()
+model(model.tokenize(["j", "k l", "m n o", "p"]))          # 4 trained
+"""
+    env = {**__import__("os").environ, "PYTHONPATH": f"{tmp_path}:{ROOT}", "COLAB_WORK_FILE": str(tmp_path / "c.json")}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)
+    assert json.loads((tmp_path / "c.json").read_text()) == {"minilm|6|encoded": 5, "minilm|6|trained": 4}
