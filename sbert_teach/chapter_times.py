@@ -30,8 +30,10 @@ def expected_time(chapter: int, scale: str, device: str, profile: str = "package
             when = f", {m['measured'].split()[0]}" if m.get("measured") else ""
             minutes = f"about {max(1, round(seconds / 60))} min"
             if m.get("ceiling_seconds"):  # scripts/colab_estimate.py: the work counted, priced at a GPU's rates
-                low, high = max(1, round(seconds / 60)), max(1, round(m["ceiling_seconds"][f"{chapter:02d}"] / 60))
-                span = f"about {low}" if low == high else f"between about {low} and {high}"
+                ceiling = m["ceiling_seconds"][f"{chapter:02d}"]
+                low, high = max(1, round(seconds / 60)), max(1, round(ceiling / 60))
+                span = ("under 1" if ceiling < 60 else f"about {low}" if low == high
+                        else f"between about {low} and {high}")
                 return (f"{span} min on {m['on']} for its model "
                         "passes, plus loading and downloads (estimated from the work counted at this scale: an "
                         f"H100's measured rates, and those at a T4's share of peak FLOP/s{when}; not measured on a T4)")

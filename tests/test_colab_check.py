@@ -98,7 +98,7 @@ ESTIMATE_RECORD = {
     "rates": {"minilm": {"layers": 6, "trained": 1722.0, "encoded": 9397.0},
               "bert-base": {"layers": 12, "trained": 816.0, "encoded": 4453.0}, "measured": "NVIDIA H100, 2026-11-22"},
     "t4_factor": 15.22, "how": "scripts/colab_estimate.py: an estimate, not a measurement",
-    "chapters": {"10_finetune_for_search.ipynb": {"sentences": {"minilm|6|trained": 100000, "minilm|6|encoded": 50000},
+    "chapters": {"10_finetune_for_search.ipynb": {"reference": "narrow", "sentences": {"minilm|6|trained": 100000, "minilm|6|encoded": 50000},
                                                   "h100_seconds": 63.4, "t4_ceiling_seconds": 965.0}},
 }
 
@@ -113,9 +113,16 @@ def test_the_counted_work_becomes_a_t4_range_and_a_measured_run_wins(tmp_path, m
     assert line.startswith("between about 1 and 16 min on a T4 for its model passes, plus loading and downloads "
                            "(estimated from the work counted") and "2026-12-07" in line
     assert chapter_times.expected_time(4, "colab", "cuda", "hub").startswith("not measured yet")  # not counted
+    small = json.loads(json.dumps(ESTIMATE_RECORD))
+    small["chapters"]["10_finetune_for_search.ipynb"].update(h100_seconds=2.0, t4_ceiling_seconds=30.0)
+    (tmp_path / "chapter_times_colab_estimate.json").write_text(json.dumps(small))
+    saved.write_text(json.dumps(page.chapter_times_record(tmp_path)))
+    assert chapter_times.expected_time(10, "colab", "cuda", "hub").startswith("under 1 min on a T4 for its model")
+    (tmp_path / "chapter_times_colab_estimate.json").write_text(json.dumps(ESTIMATE_RECORD))
+    saved.write_text(json.dumps(page.chapter_times_record(tmp_path)))
     assert chapter_times.expected_time(10, "local", "cuda", "hub").startswith("not measured yet")
     table = "\n".join(page.colab_section(tmp_path))
-    assert "| 10 | 100,000 | 50,000 | 1.1 min | 16.1 min |" in table
+    assert "| 10 | narrow | 100,000 | 50,000 | 1.1 min | 16.1 min |" in table
 
     # a GPU run of scripts/colab_check.py measured chapter 10: its time, not the estimate
     measured = json.loads(json.dumps(COLAB_RECORD))
