@@ -195,7 +195,8 @@ def training_plan(scale=None, seed: int = 42, resources_profile=None, device: st
         else:
             steps = recipe_config(objective, profile, scale, seed=seed, show_progress=False).max_steps
             length = f"{steps:,} steps" if steps else "its full epochs"
-            # expected_time reads "about N min (measured ...)" or "not measured yet ...": both follow a colon
+            # expected_time reads "about N min (...)", a range "... min on a T4 ... (an estimate ...)" or
+            # "not measured yet ...": each follows a colon
             lines.append(f"{objective}: not saved yet, so it trains here ({length}); chapter {chapter}'s time at "
                          f"this scale: {expected_time(chapter, scale.name, device, profile.name)}")
     return "\n".join(lines)

@@ -126,17 +126,18 @@ SCALES = {
     # for 250 steps (about 27k triplets; 4,000 are used)
     "local": Scale("local", nli_train=40_000, sts_train=None, eval_pairs=None, max_steps=250, eval_every=None,
                    triplet_source_pairs=100_000),
-    # Colab's default on a GPU: bert-base on the hub data, about 10 min a chapter on a T4, sized for softmax
+    # Colab's default on a GPU: bert-base on the hub data, sized so that softmax's 1,000 steps take at most
+    # about 10 min on a T4 (a chapter does more: see the counted estimate below), and for softmax
     # on NLI to lift STS well above averaged BERT (the paper's headline) in 16,000 pairs, a sixtieth of the
     # paper's epoch. Not yet seen with the real bert-base, which our machines cannot download; the local hub
     # (tests/local_hub.py, scripts/colab_check.py) runs every chapter at this scale with a random one.
     # `paper` is one setting away.
     # Estimate: an H100 trains bert-base softmax at 25.5 steps/s (benchmarks/results/bert_base_cuda.json);
     # scaled by peak FLOP/s (T4 fp16 65 TFLOP/s, H100 bf16 989) that is 1.7 steps/s on a T4, so 1,000
-    # softmax steps take about 10 min and 500 steps of the other objectives 5 min. Not yet measured on a T4;
-    # scripts/colab_estimate.py counts what each chapter passes through the model at this scale (every chapter
-    # runs to the end under the local hub) and prices it at the H100's rates and at a T4's share of them
-    # (book/data/chapter_times_colab_estimate.json, the instructors page, each chapter's setup line on Colab).
+    # softmax steps take about 10 min (pessimistic: the H100 ran at 0.6% of its peak). Not yet measured on a
+    # T4; scripts/colab_estimate.py counts what each chapter passes through the model at this scale (every
+    # chapter runs to the end under the local hub) and prices it at the H100's rates and at a T4's share of
+    # them (book/data/chapter_times_colab_estimate.json, the instructors page, each chapter's setup line).
     "colab": Scale("colab", nli_train=16_000, sts_train=None, eval_pairs=None, max_steps=500, eval_every=None,
                    triplet_source_pairs=100_000),
     "paper": Scale("paper", nli_train=None, sts_train=None, eval_pairs=None, max_steps=None, eval_every=2000),

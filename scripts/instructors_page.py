@@ -101,8 +101,8 @@ def chapter_times_record(data: Path = DATA) -> dict:
     if counted.exists():  # after the GPU record: a chapter measured there keeps its measured time
         record = json.loads(counted.read_text())
         measurements.append({
-            "scale": "colab", "profile": "hub", "device": "cuda", "on": "a T4", "measured": record["measured"],
-            "counted": record["how"],
+            "scale": "colab", "profile": "hub", "device": "cuda", "on": "a T4", "estimate": record["how"],
+            "counted": record["counted"],
             "seconds": {ch[:2]: v["h100_seconds"] for ch, v in sorted(record["chapters"].items())},
             "ceiling_seconds": {ch[:2]: v["t4_ceiling_seconds"] for ch, v in sorted(record["chapters"].items())},
         })
@@ -140,8 +140,8 @@ def seed_spread_section() -> list[str]:
 
 
 def colab_section(data: Path = DATA) -> list[str]:
-    """The colab scale under the local hub on a GPU (scripts/colab_check.py), with the T4 estimate."""
-    lines = ["## The Colab path: bert-base at the colab scale", ""]
+    """The colab scale on a GPU: measured (scripts/colab_check.py) or, until then, estimated from counted work."""
+    lines = ["## On Colab: the colab scale", ""]
     path = data / "chapter_times_colab.json"
     if not path.exists():
         bench = json.loads((ROOT / "benchmarks" / "results" / "bert_base_cuda.json").read_text())
@@ -150,21 +150,20 @@ def colab_section(data: Path = DATA) -> list[str]:
         t4 = steps_per_s * T4_PEAK_TFLOPS / settings["peak_bf16_tflops"]
         mfu = bench["results"]["mfu"]["median"]
         return lines + [
-            "Not measured yet. On a machine with a GPU, `scripts/colab_check.py` runs every chapter at the",
-            "`colab` scale (the default on a Colab GPU) under the hub profile, against a local copy of the hub",
-            "with a full-size, randomly initialised bert-base-uncased, in fp16 (a T4's mode; bf16 too if asked),",
-            "and writes the times here; its docstring says how to prepare it for a machine without internet.",
+            "No chapter has been timed on a T4 yet. On Colab with a GPU the chapters run at the `colab` scale with",
+            "the hub's models and data (bert-base-uncased, SNLI and MultiNLI, STSb, all-MiniLM-L6-v2).",
+            "(For maintainers: `scripts/colab_check.py` times that path on a GPU machine and fills this section.)",
             "",
-            f"Until then the scale's size rests on an estimate. An {gpu} trains bert-base with the softmax",
-            f"objective at {steps_per_s:.1f} steps of batch {settings['batch_size']} a second",
-            "(`benchmarks/bert_base.py`); at a T4's share of the peak FLOP/s "
-            f"({T4_PEAK_TFLOPS:g} against "
-            f"{settings['peak_bf16_tflops']:g} TFLOP/s)",
-            f"that is {t4:.1f} steps a second, so chapter 4's 1,000 softmax steps would take about",
-            f"{1000 / t4 / 60:.0f} min and 500 steps of another objective about {500 / t4 / 60:.0f} min. "
-            "Read it as an upper bound: at",
-            f"batch {settings['batch_size']} that GPU used {mfu:.1%} of its peak, so it waited on the",
-            "processor, not on arithmetic, and a T4 loses less than the ratio of peaks suggests.",
+            f"The scale was sized so that chapter 4's 1,000 softmax steps take at most about {1000 / t4 / 60:.0f} min "
+            f"on a T4: an {gpu}",
+            f"trains bert-base with the softmax objective at {steps_per_s:.1f} steps of batch {settings['batch_size']} "
+            "a second (`benchmarks/bert_base.py`),",
+            f"and at a T4's share of the peak FLOP/s ({T4_PEAK_TFLOPS:g} against {settings['peak_bf16_tflops']:g} "
+            f"TFLOP/s) that is {t4:.1f} steps a second. At batch",
+            f"{settings['batch_size']} that GPU used {mfu:.1%} of its peak, most likely waiting on Python and kernel "
+            "launches rather than",
+            "on arithmetic, so a T4 should lose much less than the ratio of peaks. Counted in full (below),",
+            "chapter 4 does more than those 1,000 steps.",
             "",
             *counted_work_section(data),
         ]
@@ -192,36 +191,46 @@ def counted_work_section(data: Path = DATA) -> list[str]:
     if not path.exists():
         return []
     record = json.loads(path.read_text())
-    rates = record["rates"]
+    rates, factor = record["rates"], record["t4_factor"]
+    chapters = sorted(record["chapters"].items())
+    low, high = (sum(c[key] for _, c in chapters) / 60 for key in ("h100_seconds", "t4_ceiling_seconds"))
+    real = [name[:2] for name, c in chapters if c["reference"] == "real"]
     lines = [
-        "### The work at the colab scale, counted",
+        "### Estimated from each chapter's counted work",
         "",
-        "`scripts/colab_estimate.py` ran each chapter below to the end at the `colab` scale under the hub profile,",
-        f"against the local hub, on a CPU: {record['measured']}. To run there its models are narrow and random",
-        "(except where the table says `real`: chapter 11 mines negatives with a margin that a random model's",
-        "scores all fall within, so it ran with the real reference), and the scores mean nothing. It counts",
-        "the sentences each chapter passes through a BERT model, with gradients (trained) and without (encoded),",
-        f"and prices them at the rates an H100 measured for the real models ({rates['measured']}):",
-        f"all-MiniLM-L6-v2 trains {rates['minilm']['trained']:,.0f} and encodes {rates['minilm']['encoded']:,.0f} "
-        "sentences a second, a student of fewer layers in",
-        f"proportion; bert-base trains {rates['bert-base']['trained']:,.0f} (its encode rate, not benchmarked, is "
-        "taken as MiniLM's scaled by the ratio",
-        f"of training rates). A T4 is no faster than that H100 and at most {record['t4_factor']:.1f} times slower "
-        "(the ratio of peak",
-        "FLOP/s), so the two columns bound what Colab's T4 should spend in the model; neither is a measurement",
-        "on a T4. Loading, the first run's downloads, tokenising, evaluation arithmetic and plots come on top.",
+        f"On {record['counted'].split()[0]} `scripts/colab_estimate.py` ran every chapter to the end at the "
+        "`colab` scale under the hub profile,",
+        f"{record['counted'].split(' ', 1)[1]}. To fit a CPU the",
+        "models were random and narrow (bert-base 32 wide, the reference 64 wide with its six layers)"
+        + (f", except in chapter {', '.join(real)}, which mines negatives with a margin that a random model's "
+           "scores all fall within and so ran with the real reference" if real else "") + ";",
+        "their scores mean nothing. It counted the sentences each chapter passes through a BERT model, with",
+        "gradients (trained) and without (encoded), and priced them one by one at the rates an H100 measured for",
+        f"the real models at the benchmarks' batch sizes ({rates['measured']}): all-MiniLM-L6-v2 trains about",
+        f"{rates['minilm']['trained']:,.0f} sentences a second with MNR and encodes about "
+        f"{rates['minilm']['encoded']:,.0f}; a cut-down student at the same",
+        f"rate per layer (a rough scaling); bert-base trains about {rates['bert-base']['trained']:,.0f} with "
+        "softmax, and its encode rate, not",
+        f"benchmarked, is a guess (about {rates['bert-base']['encoded']:,.0f}: MiniLM's, scaled by the ratio of "
+        "their softmax training rates).",
         "",
-        "| Chapter | reference | sentences trained | sentences encoded | at an H100's rates | on a T4, at most |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "A T4 is no faster than that H100, so the first column is the low end. The second prices the same work",
+        f"at 1/{factor:.1f} of those rates, a T4's share of peak FLOP/s: a pessimistic estimate, not a bound (it",
+        "assumes the T4 reaches at least the small share of its peak that the H100 reached). Until a T4 run",
+        "narrows it, budget the high end and expect well under it. Colab's GPU may also not be a T4.",
+        "Only the model passes are counted: each chapter starts in a fresh runtime, so installing the package,",
+        "loading, and downloading models and data come on top every time (not timed). Chapter 7 retrains the",
+        "models of chapters 4 to 6 because a fresh runtime has none of them saved.",
+        "",
+        "| Chapter | at an H100's rates (low end) | at a T4's share of peak FLOP/s (high end) |",
+        "| --- | --- | --- |",
     ]
-    for name, chapter in sorted(record["chapters"].items()):
-        counts = chapter["sentences"]
-        trained = sum(n for key, n in counts.items() if key.endswith("|trained"))
-        encoded = sum(n for key, n in counts.items() if key.endswith("|encoded"))
-        lines.append(f"| {name[:2]} | {chapter['reference']} | {trained:,} | {encoded:,} | "
-                     f"{chapter['h100_seconds'] / 60:.1f} min | "
-                     f"{chapter['t4_ceiling_seconds'] / 60:.1f} min |")
-    return lines + [""]
+    for name, chapter in chapters:
+        lines.append(f"| {name[:2]} | {chapter['h100_seconds'] / 60:.1f} min | {chapter['t4_ceiling_seconds'] / 60:.1f} min |")
+    lines += [f"| **all chapters** | **{low:.0f} min** | **{high:.0f} min** |", "",
+              "The sentences behind each row, per model and depth, are in `book/data/chapter_times_colab_estimate.json`.",
+              ""]
+    return lines
 
 
 def main() -> None:

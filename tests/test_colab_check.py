@@ -51,7 +51,7 @@ def test_a_colab_record_becomes_the_t4_setup_line_and_a_table(tmp_path, monkeypa
 
 def test_without_a_colab_record_the_page_says_how_to_make_one(tmp_path):
     page = _script("instructors_page")
-    assert "Not measured yet" in "\n".join(page.colab_section(tmp_path))
+    assert "No chapter has been timed on a T4 yet" in "\n".join(page.colab_section(tmp_path))
     assert all(m["scale"] != "colab" for m in page.chapter_times_record(tmp_path)["measurements"])
 
 
@@ -93,13 +93,14 @@ def test_the_check_runs_a_chapter_under_the_hub_and_records_it(tmp_path):
 
 
 ESTIMATE_RECORD = {
-    "measured": "2026-12-07 on a 2-core CPU, colab scale, hub profile against tests/local_hub.py (100,000 NLI pairs), "
-                "narrow random models",
-    "rates": {"minilm": {"layers": 6, "trained": 1722.0, "encoded": 9397.0},
+    "counted": "2026-12-07 on a 2-core CPU, against tests/local_hub.py (100,000 NLI pairs)",
+    "rates": {"minilm": {"layers": 6, "trained": 1265.0, "encoded": 9397.0},
               "bert-base": {"layers": 12, "trained": 816.0, "encoded": 4453.0}, "measured": "NVIDIA H100, 2026-11-22"},
     "t4_factor": 15.22, "how": "scripts/colab_estimate.py: an estimate, not a measurement",
-    "chapters": {"10_finetune_for_search.ipynb": {"reference": "narrow", "sentences": {"minilm|6|trained": 100000, "minilm|6|encoded": 50000},
-                                                  "h100_seconds": 63.4, "t4_ceiling_seconds": 965.0}},
+    "chapters": {"10_finetune_for_search.ipynb": {"reference": "narrow", "sentences": {"minilm|6|trained": 100000},
+                                                  "h100_seconds": 79.1, "t4_ceiling_seconds": 1203.6},
+                 "11_hard_negatives_and_big_batches.ipynb": {"reference": "real", "sentences": {"minilm|6|trained": 1},
+                                                             "h100_seconds": 30.0, "t4_ceiling_seconds": 456.0}},
 }
 
 
@@ -110,9 +111,11 @@ def test_the_counted_work_becomes_a_t4_range_and_a_measured_run_wins(tmp_path, m
     saved.write_text(json.dumps(page.chapter_times_record(tmp_path)))
     monkeypatch.setattr(chapter_times, "RECORD", saved)
     line = chapter_times.expected_time(10, "colab", "cuda", "hub")
-    assert line.startswith("between about 1 and 16 min on a T4 for its model passes, plus loading and downloads "
-                           "(estimated from the work counted") and "2026-12-07" in line
+    assert line.startswith("between about 1 and 20 min on a T4 for its model passes, plus installing") 
+    assert "an estimate, not timed on a T4: the passes counted on 2026-12-07" in line
+    assert chapter_times.expected_time(11, "colab", "cuda", "hub").startswith("up to about 8 min on a T4")  # low < 1 min
     assert chapter_times.expected_time(4, "colab", "cuda", "hub").startswith("not measured yet")  # not counted
+    assert chapter_times.expected_time(10, "local", "cuda", "hub").startswith("not measured yet")
     small = json.loads(json.dumps(ESTIMATE_RECORD))
     small["chapters"]["10_finetune_for_search.ipynb"].update(h100_seconds=2.0, t4_ceiling_seconds=30.0)
     (tmp_path / "chapter_times_colab_estimate.json").write_text(json.dumps(small))
@@ -120,9 +123,9 @@ def test_the_counted_work_becomes_a_t4_range_and_a_measured_run_wins(tmp_path, m
     assert chapter_times.expected_time(10, "colab", "cuda", "hub").startswith("under 1 min on a T4 for its model")
     (tmp_path / "chapter_times_colab_estimate.json").write_text(json.dumps(ESTIMATE_RECORD))
     saved.write_text(json.dumps(page.chapter_times_record(tmp_path)))
-    assert chapter_times.expected_time(10, "local", "cuda", "hub").startswith("not measured yet")
     table = "\n".join(page.colab_section(tmp_path))
-    assert "| 10 | narrow | 100,000 | 50,000 | 1.1 min | 16.1 min |" in table
+    assert "| 10 | 1.3 min | 20.1 min |" in table and "| **all chapters** | **2 min** | **28 min** |" in table
+    assert "except in chapter 11, which mines negatives" in table
 
     # a GPU run of scripts/colab_check.py measured chapter 10: its time, not the estimate
     measured = json.loads(json.dumps(COLAB_RECORD))
@@ -139,8 +142,14 @@ def test_the_estimate_prices_each_model_and_a_shallower_student_per_layer():
     assert estimate.h100_seconds({"minilm|6|trained": 200, "minilm|6|encoded": 3000}, rates) == pytest.approx(5.0)
     assert estimate.h100_seconds({"minilm|2|trained": 300}, rates) == pytest.approx(1.0)  # a third of the layers
     assert estimate.h100_seconds({"bert-base|12|encoded": 1000}, rates) == pytest.approx(2.0)
+    record = {"chapters": {"10": {"sentences": {"minilm|6|trained": 200}}}}
+    estimate.price(record, rates, t4_factor=10.0)  # --reprice: the same counts at other rates
+    assert record["chapters"]["10"] == {"sentences": {"minilm|6|trained": 200}, "h100_seconds": 2.0,
+                                        "t4_ceiling_seconds": 20.0} and record["t4_factor"] == 10.0
     real = estimate.h100_rates()  # from benchmarks/results: the H100's measured rates
     assert real["minilm"]["encoded"] > real["minilm"]["trained"] > real["bert-base"]["trained"] > 0
+    train = json.loads((ROOT / "benchmarks" / "results" / "train_vs_st_cuda.json").read_text())["results"]
+    assert real["minilm"]["trained"] == 2 * train["mnr"]["pairs_per_second"]["sbert_teach"]["median"]  # Part III: MNR
 
 
 @pytest.mark.slow
